@@ -1,0 +1,122 @@
+/**
+ * Starts and stops a local Temporal dev server (`temporal server start-dev`).
+ *
+ * Used by the CLI's embedded default and by the test suite. We spawn the
+ * server ourselves instead of `TestWorkflowEnvironment.createLocal()` because
+ * that downloads a binary (impossible offline) and gives the server only 5 s
+ * to come up; a cold SQLite start on a busy 2-core machine can take longer.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+
+export interface DevServerOptions {
+  /** SQLite file that keeps workflows across restarts; in-memory when absent. */
+  dbFile?: string;
+  /** gRPC port; a free one when absent. */
+  port?: number;
+  namespace?: string;
+  /** How long to wait for the server to answer; default 60 s. */
+  startTimeoutMs?: number;
+  /** Extra `--dynamic-config-value` entries, e.g. `frontend.rps=...`. */
+  dynamicConfig?: Record<string, string | number | boolean>;
+}
+
+export interface DevServer {
+  address: string;
+  namespace: string;
+  stop(): Promise<void>;
+}
+
+const repoRoot = path.resolve(__dirname, '..');
+
+/** The path printed by scripts/temporal-bin.sh (which builds the CLI once when needed). */
+export function temporalBinary(): string {
+  return execFileSync('bash', [path.join(repoRoot, 'scripts', 'temporal-bin.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  const namespace = options.namespace ?? 'default';
+  const port = options.port ?? (await freePort());
+  const address = `127.0.0.1:${port}`;
+  const args = [
+    'server', 'start-dev', '--headless',
+    '--ip', '127.0.0.1',
+    '--port', String(port),
+    // The HTTP API and metrics ports default to fixed numbers; two servers on one
+    // machine (the demo and the tests) would collide.
+    '--http-port', String(await freePort()),
+    '--metrics-port', String(await freePort()),
+    '--namespace', namespace,
+    '--log-level', 'error',
+  ];
+  if (options.dbFile) args.push('--db-filename', options.dbFile);
+  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) {
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  }
+
+  const child = spawn(temporalBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  try {
+    await waitUntilServing(address, namespace, options.startTimeoutMs ?? 60_000, exited);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw new Error(`Temporal dev server did not start on ${address}: ${(err as Error).message}\n${stderr}`);
+  }
+  return { address, namespace, stop: () => stopChild(child, exited) };
+}
+
+async function waitUntilServing(
+  address: string,
+  namespace: string,
+  timeoutMs: number,
+  exited: Promise<number | null>,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exitCode: number | null | undefined;
+  void exited.then((code) => (exitCode = code));
+  for (;;) {
+    if (exitCode !== undefined) throw new Error(`the server exited with code ${exitCode}`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      try {
+        await connection.workflowService.describeNamespace({ namespace });
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
+  if (child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}

@@ -1,0 +1,80 @@
+/**
+ * Test helpers: a client for the suite's dev server and workers bound to a
+ * unique task queue per test, so tests in one file never steal each other's tasks.
+ */
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { inject } from 'vitest';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { makeTelemetryFilterString, DefaultLogger } from '@temporalio/worker';
+
+let runtimeInstalled = false;
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({
+    logger: new DefaultLogger('WARN'),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
+  });
+}
+
+export function temporalAddress(): string {
+  return inject('temporalAddress');
+}
+
+export async function connectClient(): Promise<Client> {
+  const connection = await Connection.connect({ address: temporalAddress() });
+  return new Client({ connection, namespace: 'default' });
+}
+
+export function uniqueTaskQueue(prefix = 'test'): string {
+  return `${prefix}-${randomUUID()}`;
+}
+
+const bundles = new Map<string, Promise<{ code: string }>>();
+/** Bundling takes seconds; do it once per workflows module and test file. */
+export function workflowBundle(workflowsPath: string): Promise<{ code: string }> {
+  const resolved = path.resolve(workflowsPath);
+  let bundle = bundles.get(resolved);
+  if (!bundle) {
+    bundle = bundleWorkflowCode({ workflowsPath: resolved, logger: new DefaultLogger('WARN') });
+    bundles.set(resolved, bundle);
+  }
+  return bundle;
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  taskQueue: string;
+  /** Stops polling, waits for running activities, and closes the connection. */
+  shutdown(): Promise<void>;
+}
+
+export async function startWorker(
+  options: Omit<WorkerOptions, 'connection' | 'taskQueue' | 'workflowBundle' | 'workflowsPath'> & {
+    workflowsPath: string;
+    taskQueue?: string;
+  },
+): Promise<RunningWorker> {
+  quietRuntime();
+  const { workflowsPath, taskQueue = uniqueTaskQueue(), ...rest } = options;
+  const connection = await NativeConnection.connect({ address: temporalAddress() });
+  const worker = await Worker.create({
+    connection,
+    namespace: 'default',
+    taskQueue,
+    workflowBundle: await workflowBundle(workflowsPath),
+    ...rest,
+  });
+  const running = worker.run();
+  return {
+    worker,
+    taskQueue,
+    async shutdown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      await connection.close();
+    },
+  };
+}
