@@ -7,7 +7,7 @@
 export interface CleanupItem {
   userPoolId: string;
   identifier: string;
-  /** 1-based data row in the input file (CSV data row, JSON array index + 1, JSONL line). */
+  /** Where the item is in the input: the CSV line it starts on (header = line 1), JSON array index + 1, or JSONL line. */
   row: number;
   /** Extra input columns (a tenant, a ticket), carried into the audit and manifest. */
   extra?: Record<string, string>;
@@ -47,3 +47,43 @@ export interface Limits {
 }
 
 export const DEFAULT_LIMITS: Limits = { rate: 15, poolRate: 5, window: 30 };
+
+/** Who is running, and where its files go. Passed to every activity of a run. */
+export interface RunContext {
+  workflowId: string;
+  runId: string;
+  /** Absolute run directory on the workers (see common/run-files.ts). */
+  runDir: string;
+  /** Only true deletes; false is a dry-run that reports `would-delete`. */
+  execute: boolean;
+}
+
+/** The final word on one item, as the manifest lists it. */
+export interface ItemResult {
+  userPoolId: string;
+  identifier: string;
+  row: number;
+  extra?: Record<string, string>;
+  outcome: Outcome;
+  /** Activity attempts it took (Temporal's attempt counter). */
+  attempts: number;
+  /** Why, in a few words, when the outcome alone does not say it. */
+  reason?: string;
+  errorCode?: string;
+  errorMessage?: string;
+  /** The AWS request ID of the call that decided the outcome. */
+  requestId?: string;
+  finishedAt: string;
+}
+
+export interface OutcomeCounts {
+  deleted: number;
+  'already-absent': number;
+  'would-delete': number;
+  failed: number;
+  cancelled: number;
+}
+
+export function emptyCounts(): OutcomeCounts {
+  return { deleted: 0, 'already-absent': 0, 'would-delete': 0, failed: 0, cancelled: 0 };
+}

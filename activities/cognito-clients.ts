@@ -1,0 +1,47 @@
+/**
+ * One CognitoIdentityProviderClient per Region, built once and reused. The
+ * Region is the prefix of the user pool ID (`us-east-1_AbC123`).
+ *
+ * The SDK's own retries are off (maxAttempts: 1): Temporal's retry policy owns
+ * every retry, so each one is visible in the workflow history and the audit,
+ * and LimitExceededException (which the SDK would retry as throttling, but is a
+ * hard quota in Cognito) is never retried.
+ */
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { regionOfUserPoolId } from '../common/cognito-rules';
+
+export interface CognitoClientOptions {
+  /** Endpoint override, e.g. the local emulator; AWS when absent. */
+  endpoint?: string;
+  /** Per-request timeout; a hung connection becomes a retryable error. */
+  requestTimeoutMs?: number;
+}
+
+export class CognitoClients {
+  private readonly clients = new Map<string, CognitoIdentityProviderClient>();
+
+  constructor(private readonly options: CognitoClientOptions = {}) {}
+
+  forUserPool(userPoolId: string): CognitoIdentityProviderClient {
+    return this.forRegion(regionOfUserPoolId(userPoolId));
+  }
+
+  forRegion(region: string): CognitoIdentityProviderClient {
+    let client = this.clients.get(region);
+    if (!client) {
+      client = new CognitoIdentityProviderClient({
+        region,
+        maxAttempts: 1,
+        ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
+        requestHandler: { requestTimeout: this.options.requestTimeoutMs ?? 10_000, connectionTimeout: 5_000 },
+      });
+      this.clients.set(region, client);
+    }
+    return client;
+  }
+
+  destroy(): void {
+    for (const client of this.clients.values()) client.destroy();
+    this.clients.clear();
+  }
+}

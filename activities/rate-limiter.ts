@@ -1,0 +1,113 @@
+/**
+ * Client-side rate limiting for one Cognito quota category inside one worker:
+ * an account-wide limiter chained behind one limiter per user pool, mirroring
+ * Cognito's own two limits (for DeleteResourceServer: 15 req/s per account and
+ * Region, 5 req/s per pool).
+ *
+ * When Cognito throttles us anyway (other applications share the account's
+ * quota), `reportThrottled()` cuts the rate by 30%, at most once a second
+ * (one burst of throttled calls is one signal, not thirty); after a quiet
+ * period it climbs back by a tenth of the configured rate per second. This is
+ * additive-increase / multiplicative-decrease, as in TCP: it settles just under
+ * whatever share of the quota is left to us, without hammering the account.
+ */
+import Bottleneck from 'bottleneck';
+
+export interface RateSettings {
+  /** Calls per second across the account (this worker's share). */
+  rate: number;
+  /** Calls per second to one user pool. */
+  poolRate: number;
+}
+
+/** How much slower than the nominal rate to go, to absorb network jitter. */
+const JITTER_GUARD_MS = 5;
+const DECREASE = 0.7;
+const MIN_FACTOR = 1 / 8;
+/** Throttles within this long of the last cut are the same signal. */
+const DECREASE_SPACING_MS = 1_000;
+const RECOVERY_QUIET_MS = 3_000;
+const RECOVERY_STEP = 0.1;
+
+export class CognitoRateLimiter {
+  private settings: RateSettings;
+  /** Multiplier on the configured rates; below 1 after throttling. */
+  private factor = 1;
+  private lastThrottledAt = Number.NEGATIVE_INFINITY;
+  private lastDecreaseAt = Number.NEGATIVE_INFINITY;
+  private readonly account: Bottleneck;
+  private readonly pools: Bottleneck.Group;
+  private readonly recoveryTimer: NodeJS.Timeout;
+
+  constructor(settings: RateSettings, private readonly now: () => number = Date.now) {
+    assertRates(settings);
+    this.settings = { ...settings };
+    this.account = new Bottleneck({ minTime: this.minTime(settings.rate) });
+    this.pools = new Bottleneck.Group({ minTime: this.minTime(settings.poolRate) });
+    this.pools.on('created', (poolLimiter) => poolLimiter.chain(this.account));
+    this.recoveryTimer = setInterval(() => this.recover(), 1_000);
+    this.recoveryTimer.unref();
+  }
+
+  /** Runs `call` when both the pool's and the account's limits allow it. */
+  schedule<T>(userPoolId: string, call: () => Promise<T>): Promise<T> {
+    return this.pools.key(userPoolId).schedule(call);
+  }
+
+  /** Changes the configured rates; a no-op when they are unchanged. */
+  setRates(settings: RateSettings): void {
+    assertRates(settings);
+    if (settings.rate === this.settings.rate && settings.poolRate === this.settings.poolRate) return;
+    this.settings = { ...settings };
+    this.apply();
+  }
+
+  /** Cognito said TooManyRequests: slow down for a while. */
+  reportThrottled(): void {
+    const now = this.now();
+    this.lastThrottledAt = now;
+    if (now - this.lastDecreaseAt < DECREASE_SPACING_MS) return;
+    this.lastDecreaseAt = now;
+    this.factor = Math.max(MIN_FACTOR, this.factor * DECREASE);
+    this.apply();
+  }
+
+  /** The account-wide rate in force now (calls per second). */
+  currentRate(): number {
+    return this.settings.rate * this.factor;
+  }
+
+  configured(): RateSettings {
+    return { ...this.settings };
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.recoveryTimer);
+    await this.account.stop({ dropWaitingJobs: true }).catch(() => undefined);
+    for (const key of this.pools.keys()) await this.pools.deleteKey(key);
+  }
+
+  /** Called every second: after a quiet period, climb back towards the configured rate. */
+  recover(): void {
+    if (this.factor >= 1 || this.now() - this.lastThrottledAt < RECOVERY_QUIET_MS) return;
+    this.factor = Math.min(1, this.factor + RECOVERY_STEP);
+    this.apply();
+  }
+
+  private apply(): void {
+    this.account.updateSettings({ minTime: this.minTime(this.settings.rate * this.factor) });
+    const poolMinTime = this.minTime(this.settings.poolRate * this.factor);
+    this.pools.updateSettings({ minTime: poolMinTime });
+    for (const { limiter } of this.pools.limiters()) limiter.updateSettings({ minTime: poolMinTime });
+  }
+
+  private minTime(perSecond: number): number {
+    return Math.ceil(1000 / perSecond) + JITTER_GUARD_MS;
+  }
+}
+
+function assertRates({ rate, poolRate }: RateSettings): void {
+  for (const [name, value] of [['rate', rate], ['poolRate', poolRate]] as const) {
+    if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number, got ${value}`);
+  }
+}

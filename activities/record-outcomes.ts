@@ -1,0 +1,50 @@
+/**
+ * Records the final outcome of every item of one plan page: the page file
+ * outcomes/page-NNNNNN.jsonl (written whole and atomically, so a retried or
+ * repeated call leaves exactly one copy) and one `event: "outcome"` audit
+ * record per item, with its backup when the item was deleted.
+ *
+ * The workflow calls this once per page with the outcomes it decided; the
+ * manifest is built from these page files, which is why it lists every input
+ * item exactly once even when delete activities ran more than once.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type { ItemResult, ResourceServerBackup, RunContext } from '../common/types';
+import { backupFile, outcomePageFile } from '../common/run-files';
+import { auditLogger } from './audit-log';
+import { writeFileAtomically } from './delete-resource-server';
+
+export interface RecordOutcomesRequest {
+  run: RunContext;
+  pageIndex: number;
+  results: ItemResult[];
+}
+
+export async function recordOutcomes({ run, pageIndex, results }: RecordOutcomesRequest): Promise<void> {
+  const pageFile = outcomePageFile(run.runDir, pageIndex);
+  // The page file is written last: when it exists, this page's outcomes are
+  // already in the audit. A crash between the two repeats the audit records
+  // (an audit may say a thing twice; it must never leave one out).
+  if (!existsSync(pageFile)) {
+    const audit = auditLogger(run.runDir).child({ event: 'outcome', workflowId: run.workflowId, runId: run.runId });
+    for (const result of results) {
+      const backup = result.outcome === 'deleted' || result.outcome === 'would-delete'
+        ? await readBackup(run.runDir, result)
+        : undefined;
+      audit.info({ ...result, ...(backup ? { backup } : {}) }, result.outcome);
+    }
+  }
+  await writeFileAtomically(pageFile, results.map((r) => JSON.stringify(r)).join('\n') + '\n');
+}
+
+export async function readBackup(
+  runDir: string,
+  item: { userPoolId: string; identifier: string },
+): Promise<ResourceServerBackup | undefined> {
+  try {
+    return JSON.parse(await readFile(backupFile(runDir, item.userPoolId, item.identifier), 'utf8')) as ResourceServerBackup;
+  } catch {
+    return undefined;
+  }
+}

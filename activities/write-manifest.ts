@@ -1,0 +1,153 @@
+/**
+ * Writes the run's manifest when it ends: summary.json, one CSV per outcome
+ * (failed.csv is itself a valid input, so re-running the failures is one
+ * command) and backups.jsonl for restore.
+ *
+ * It walks the plan and looks up each item's recorded outcome, so the manifest
+ * lists every input item exactly once; items never started because the run was
+ * cancelled or stopped are listed as `cancelled`. An item that is neither
+ * recorded nor cancelled is counted as missing: that would be a bug, and the
+ * summary says so rather than hiding it.
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { once } from 'node:events';
+import type { FileRef, ItemResult, OutcomeCounts } from '../common/types';
+import { emptyCounts, OUTCOMES } from '../common/types';
+import { readPlanPage } from '../common/plan-file';
+import { runFiles } from '../common/run-files';
+import { csvField } from '../common/csv';
+import { readBackup } from './record-outcomes';
+import { writeFileAtomically } from './delete-resource-server';
+
+export interface WriteManifestRequest {
+  runDir: string;
+  plan: FileRef;
+  /** Set when the run ended before starting every item. */
+  stopReason?: string;
+  /** Everything else the summary should carry (run IDs, limits, timings). */
+  summary: Record<string, unknown>;
+}
+
+export interface ManifestResult {
+  counts: OutcomeCounts;
+  total: number;
+  /** Plan items with no recorded outcome although the run was not stopped. */
+  missing: number;
+  manifestDir: string;
+  summaryFile: string;
+  auditFile: string;
+  files: Record<string, string>;
+}
+
+/** Columns the manifest adds; input columns of the same name are replaced. */
+const RESULT_COLUMNS = ['userPoolId', 'identifier', 'outcome', 'reason', 'errorCode', 'errorMessage', 'attempts', 'requestId', 'row', 'finishedAt'];
+const PLAN_PAGE = 5_000;
+
+export async function writeManifest(request: WriteManifestRequest): Promise<ManifestResult> {
+  const files = runFiles(request.runDir);
+  await mkdir(files.manifestDir, { recursive: true });
+  const recorded = await loadRecordedOutcomes(files.outcomesDir);
+
+  // Extra input columns are known only after reading every item; collect results first.
+  const results: ItemResult[] = [];
+  const extraColumns = new Set<string>();
+  let missing = 0;
+  for (let offset = 0, done = false; !done; ) {
+    const page = await readPlanPage(request.plan, offset, PLAN_PAGE);
+    for (const item of page.items) {
+      const recordedResult = recorded.get(key(item));
+      if (!recordedResult && !request.stopReason) missing += 1;
+      const result: ItemResult = recordedResult ?? {
+        ...item,
+        outcome: 'cancelled',
+        attempts: 0,
+        reason: request.stopReason ?? 'no outcome was recorded',
+        finishedAt: new Date().toISOString(),
+      };
+      for (const column of Object.keys(result.extra ?? {})) if (!RESULT_COLUMNS.includes(column)) extraColumns.add(column);
+      results.push(result);
+    }
+    offset = page.nextOffset;
+    done = page.done;
+  }
+
+  const counts = emptyCounts();
+  const header = [...RESULT_COLUMNS, ...extraColumns];
+  const outputFiles: Record<string, string> = {};
+  const writers = new Map<string, ReturnType<typeof createWriteStream>>();
+  for (const outcome of OUTCOMES) {
+    const file = path.join(files.manifestDir, `${outcome}.csv`);
+    outputFiles[outcome] = file;
+    const writer = createWriteStream(file);
+    writer.write(header.map(csvField).join(',') + '\n');
+    writers.set(outcome, writer);
+  }
+  const backups = createWriteStream(files.backupsJsonl);
+  for (const result of results) {
+    counts[result.outcome] += 1;
+    writers.get(result.outcome)!.write(csvRow(header, result) + '\n');
+    if (result.outcome === 'deleted') {
+      const backup = await readBackup(request.runDir, result);
+      if (backup) backups.write(JSON.stringify(backup) + '\n');
+    }
+  }
+  for (const writer of [...writers.values(), backups]) {
+    writer.end();
+    await once(writer, 'finish');
+  }
+  outputFiles.backups = files.backupsJsonl;
+
+  const summary = {
+    ...request.summary,
+    total: results.length,
+    counts,
+    missing,
+    ...(request.stopReason ? { stopReason: request.stopReason } : {}),
+    files: outputFiles,
+    audit: files.audit,
+  };
+  await writeFileAtomically(files.summary, JSON.stringify(summary, null, 2) + '\n');
+  return {
+    counts,
+    total: results.length,
+    missing,
+    manifestDir: files.manifestDir,
+    summaryFile: files.summary,
+    auditFile: files.audit,
+    files: outputFiles,
+  };
+}
+
+function key(item: { userPoolId: string; identifier: string }): string {
+  return `${item.userPoolId}\n${item.identifier}`;
+}
+
+async function loadRecordedOutcomes(outcomesDir: string): Promise<Map<string, ItemResult>> {
+  const recorded = new Map<string, ItemResult>();
+  let names: string[] = [];
+  try {
+    names = (await readdir(outcomesDir)).filter((n) => /^page-\d+\.jsonl$/.test(n)).sort();
+  } catch {
+    return recorded;
+  }
+  for (const name of names) {
+    const text = await readFile(path.join(outcomesDir, name), 'utf8');
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      const result = JSON.parse(line) as ItemResult;
+      recorded.set(key(result), result);
+    }
+  }
+  return recorded;
+}
+
+function csvRow(header: string[], result: ItemResult): string {
+  const values: Record<string, string> = { ...(result.extra ?? {}) };
+  for (const column of RESULT_COLUMNS) {
+    const value = (result as unknown as Record<string, unknown>)[column];
+    values[column] = value === undefined ? '' : String(value);
+  }
+  return header.map((column) => csvField(values[column] ?? '')).join(',');
+}

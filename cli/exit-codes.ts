@@ -1,0 +1,16 @@
+/** Exit codes of every rs-cleanup command. */
+export const EXIT = {
+  /** Every item ended deleted, already-absent or would-delete. */
+  ok: 0,
+  /** At least one item failed. */
+  failures: 1,
+  /** Invalid input or usage: nothing was deleted. */
+  invalidInput: 2,
+  /** The run was cancelled or stopped early (failure threshold) with no failed item. */
+  stopped: 3,
+} as const;
+
+/** A mistake in how the command was called: exit 2, nothing done. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}

@@ -1,0 +1,139 @@
+/**
+ * Cognito's model constraints for the values rs-cleanup sends, checked before
+ * anything is deleted so a bad input row is reported with a reason instead of
+ * failing later as an InvalidParameterException.
+ *
+ * Pure functions only, no Node imports: the workflow bundle may import this file.
+ */
+
+export const USER_POOL_ID_MAX_LENGTH = 55;
+export const IDENTIFIER_MAX_LENGTH = 256;
+
+/** Cognito's UserPoolId pattern. */
+const USER_POOL_ID_PATTERN = /^[\w-]+_[0-9a-zA-Z]+$/;
+/** Cognito's resource server Identifier pattern: printable ASCII without space, `"` or `\`. */
+const IDENTIFIER_PATTERN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+/** Not Cognito's rule but ours: the pool ID prefix decides which Region's endpoint gets the call. */
+const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+const USER_POOL_ID_CHARACTER = /^[\w-]$/;
+const IDENTIFIER_CHARACTER = /^[\x21\x23-\x5B\x5D-\x7E]$/;
+const POOL_SUFFIX_CHARACTER = /^[0-9a-zA-Z]$/;
+
+/**
+ * Why a user pool ID is unusable, or undefined when it is fine.
+ * Checks Cognito's length and pattern, then that the prefix is an AWS Region name.
+ */
+export function validateUserPoolId(value: string): string | undefined {
+  if (value.length === 0) return 'is empty';
+  if (value.length > USER_POOL_ID_MAX_LENGTH) {
+    return `is ${value.length} characters long; Cognito allows at most ${USER_POOL_ID_MAX_LENGTH}`;
+  }
+  const badCharacter = findFirstCharacterNotMatching(value, USER_POOL_ID_CHARACTER);
+  if (badCharacter) return describeForbiddenCharacter(badCharacter);
+
+  const firstUnderscore = value.indexOf('_');
+  if (firstUnderscore === -1) {
+    return "has no '_' between the Region and the pool's own ID (a user pool ID looks like us-east-1_AbC123)";
+  }
+  const lastUnderscore = value.lastIndexOf('_');
+  const suffix = value.slice(lastUnderscore + 1);
+  if (suffix.length === 0) {
+    return "ends with '_'; the pool's own ID after the Region is missing (a user pool ID looks like us-east-1_AbC123)";
+  }
+  const badSuffixCharacter = findFirstCharacterNotMatching(suffix, POOL_SUFFIX_CHARACTER);
+  if (badSuffixCharacter) {
+    return `has ${describeCharacter(badSuffixCharacter.character)} in '${suffix}', the part after the last '_', which may only hold letters and digits`;
+  }
+  // Safety net: the specific checks above should have explained any mismatch.
+  if (!USER_POOL_ID_PATTERN.test(value)) return `does not match Cognito's pattern ${USER_POOL_ID_PATTERN.source}`;
+
+  const regionReason = validateRegionName(value.slice(0, firstUnderscore));
+  if (regionReason) return `its Region prefix ${regionReason}`;
+  return undefined;
+}
+
+/** Why a resource server identifier is unusable, or undefined when it is fine. */
+export function validateIdentifier(value: string): string | undefined {
+  if (value.length === 0) return 'is empty';
+  if (value.length > IDENTIFIER_MAX_LENGTH) {
+    return `is ${value.length} characters long; Cognito allows at most ${IDENTIFIER_MAX_LENGTH}`;
+  }
+  const badCharacter = findFirstCharacterNotMatching(value, IDENTIFIER_CHARACTER);
+  if (badCharacter) return describeForbiddenCharacter(badCharacter);
+  // Safety net: the checks above cover the whole pattern.
+  if (!IDENTIFIER_PATTERN.test(value)) return `does not match Cognito's pattern ${IDENTIFIER_PATTERN.source}`;
+  return undefined;
+}
+
+/**
+ * Why a string is not an AWS Region name (us-east-1, ap-southeast-2, us-gov-west-1),
+ * or undefined when it looks like one. The reason starts with the quoted value.
+ */
+export function validateRegionName(value: string): string | undefined {
+  if (REGION_PATTERN.test(value)) return undefined;
+  return `'${value}' is not an AWS Region name (expected a name like us-east-1)`;
+}
+
+/**
+ * The Region a user pool lives in: the part of its ID before the first '_'
+ * (`us-east-1_AbC123` -> `us-east-1`). Throws when the ID has no Region prefix,
+ * because calling the wrong Region would report the pool as missing.
+ */
+export function regionOfUserPoolId(userPoolId: string): string {
+  const firstUnderscore = userPoolId.indexOf('_');
+  if (firstUnderscore === -1) {
+    throw new Error(`user pool ID '${userPoolId}' has no '_' between the Region and the pool's own ID (a user pool ID looks like us-east-1_AbC123)`);
+  }
+  const region = userPoolId.slice(0, firstUnderscore);
+  const reason = validateRegionName(region);
+  if (reason) throw new Error(`user pool ID '${userPoolId}': its Region prefix ${reason}`);
+  return region;
+}
+
+interface CharacterAt {
+  character: string;
+  /** 1-based, counted in characters (code points) as an operator would count them. */
+  position: number;
+  isLast: boolean;
+}
+
+function findFirstCharacterNotMatching(value: string, allowed: RegExp): CharacterAt | undefined {
+  const characters = Array.from(value);
+  for (let index = 0; index < characters.length; index++) {
+    const character = characters[index]!;
+    if (!allowed.test(character)) {
+      return { character, position: index + 1, isLast: index === characters.length - 1 };
+    }
+  }
+  return undefined;
+}
+
+function describeForbiddenCharacter({ character, position, isLast }: CharacterAt): string {
+  const reason = `contains ${describeCharacter(character)} at position ${position}, which Cognito does not allow`;
+  // Leading or trailing blanks usually come from a spreadsheet or a copy-paste, not from the real ID.
+  const isBlank = /^\s$/u.test(character);
+  if (isBlank && (position === 1 || isLast)) return `${reason} (check for stray whitespace around the value)`;
+  return reason;
+}
+
+const CHARACTER_NAMES: Record<string, string> = {
+  ' ': 'a space',
+  '\t': 'a tab',
+  '\n': 'a line break',
+  '\r': 'a carriage return',
+  '\u00A0': 'a no-break space (U+00A0)',
+  '\u200B': 'a zero-width space (U+200B)',
+  '\uFEFF': 'a byte order mark (U+FEFF)',
+};
+
+/** Names a character so that invisible or look-alike ones can be told apart in a terminal. */
+export function describeCharacter(character: string): string {
+  const named = CHARACTER_NAMES[character];
+  if (named) return named;
+  const codePoint = character.codePointAt(0) ?? 0;
+  const unicode = `U+${codePoint.toString(16).toUpperCase().padStart(4, '0')}`;
+  if (codePoint < 0x20 || codePoint === 0x7f) return `a control character (${unicode})`;
+  if (codePoint > 0x7e) return `the non-ASCII character '${character}' (${unicode})`;
+  return `'${character}'`;
+}

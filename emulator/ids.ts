@@ -1,0 +1,29 @@
+/**
+ * Ids in Cognito's formats: pool ids `<region>_<9 alphanumerics>`, 26-character
+ * lowercase client ids, 51-character client secrets. Drawn from a seeded PRNG
+ * so a test can make them reproducible (option idSeed).
+ */
+import { randomSeed, SeededRandom } from './random';
+
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const LOWER_ALPHANUMERIC = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+export class IdGenerator {
+  private readonly random: SeededRandom;
+
+  constructor(seed: number = randomSeed()) {
+    this.random = new SeededRandom(seed);
+  }
+
+  userPoolId(region: string): string {
+    return `${region}_${this.random.string(ALPHANUMERIC, 9)}`;
+  }
+
+  clientId(): string {
+    return this.random.string(LOWER_ALPHANUMERIC, 26);
+  }
+
+  clientSecret(): string {
+    return this.random.string(LOWER_ALPHANUMERIC, 51);
+  }
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, typechecks, runs every
+# test, and ends with a plain "N passed, N failed" line.
+set -uo pipefail
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo_root"
+
+bash scripts/bootstrap.sh || exit 1
+echo "Typechecking (tsc --noEmit)..."
+npx tsc --noEmit || { echo "0 passed, 1 failed: typecheck"; exit 1; }
+
+report=$(mktemp)
+npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"
+status=$?
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const skipped = r.numPendingTests + r.numTodoTests;
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
+' "$report" 2>/dev/null || echo "0 passed, 1 failed: vitest wrote no report"
+rm -f "$report"
+exit $status

@@ -1,0 +1,40 @@
+/** Runs the project's entry points (CLI, worker) as real child processes. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+export const REPO_ROOT = path.join(__dirname, '..', '..');
+
+export interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], env: NodeJS.ProcessEnv, stdin?: string): Promise<Finished> {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'rs-cleanup.js'), ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  if (stdin !== undefined) child.stdin!.end(stdin);
+  else child.stdin!.end();
+  return finished(child);
+}
+
+export function startWorkerProcess(env: NodeJS.ProcessEnv): { child: ChildProcess; done: Promise<Finished> } {
+  // `node --import tsx`, not the tsx wrapper: one process, so a SIGKILL really kills the worker.
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'worker', 'main.ts')], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return { child, done: finished(child) };
+}
+
+function finished(child: ChildProcess): Promise<Finished> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+}

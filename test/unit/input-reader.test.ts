@@ -1,0 +1,479 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  detectFormat,
+  formatInputErrors,
+  IDENTIFIER_COLUMNS,
+  parsePairs,
+  readInputFile,
+  USER_POOL_ID_COLUMNS,
+  type InputError,
+} from '../../common/input-reader';
+
+const FIXTURES = path.join(__dirname, '../fixtures/inputs');
+const POOL = 'us-east-1_AbC123';
+
+let tempDir: string;
+let fileCount = 0;
+
+beforeAll(async () => {
+  tempDir = await fs.mkdtemp(path.join(os.tmpdir(), 'rs-cleanup-input-'));
+});
+afterAll(async () => {
+  await fs.rm(tempDir, { recursive: true, force: true });
+});
+
+async function writeInput(name: string, content: string | Buffer): Promise<string> {
+  const file = path.join(tempDir, `${++fileCount}-${name}`);
+  await fs.writeFile(file, content);
+  return file;
+}
+
+/** errors without the file name, for compact assertions */
+function errorsOf(errors: InputError[]): { row: number; column?: string; reason: string }[] {
+  return errors.map(({ file: _file, ...rest }) => rest);
+}
+
+describe('detectFormat', () => {
+  it('uses the extension first, whatever the content', () => {
+    expect(detectFormat('in.csv', '[')).toBe('csv');
+    expect(detectFormat('IN.CSV', '{')).toBe('csv');
+    expect(detectFormat('in.json', 'a,b')).toBe('json');
+    expect(detectFormat('in.jsonl', '[')).toBe('jsonl');
+    expect(detectFormat('in.ndjson', '[')).toBe('jsonl');
+  });
+
+  it('looks at the first non-blank character otherwise, past a byte order mark', () => {
+    expect(detectFormat('input.txt', '\uFEFF  \n[{"a":1}]')).toBe('json');
+    expect(detectFormat('input', '\n{"a":1}\n')).toBe('jsonl');
+    expect(detectFormat('input', 'userPoolId,identifier\n')).toBe('csv');
+    expect(detectFormat('input', '')).toBe('csv');
+  });
+});
+
+describe('readInputFile: CSV', () => {
+  it('reads the fixture: aliases, comments, blank lines, quoted commas, quotes and newlines, extra columns', async () => {
+    const file = path.join(FIXTURES, 'valid.csv');
+    const parsed = await readInputFile(file);
+    expect(parsed.errors).toEqual([]);
+    expect(parsed.format).toBe('csv');
+    expect(parsed.file).toBe(file);
+    expect(parsed.rowsRead).toBe(4);
+    expect(parsed.items).toEqual([
+      { userPoolId: POOL, identifier: 'https://api.example.com/orders', row: 4, extra: { tenant: 'acme', ticket: 'OPS-1234' } },
+      { userPoolId: POOL, identifier: 'https://api.example.com/search?q=a,b', row: 5, extra: { tenant: 'acme', ticket: 'OPS-1234' } },
+      { userPoolId: 'eu-west-1_Zz9', identifier: 'urn:example:billing', row: 7, extra: { tenant: 'Initech\n(EU)', ticket: 'OPS-1235' } },
+      // '#' inside a value is not a comment
+      { userPoolId: POOL, identifier: 'https://api.example.com/#fragment', row: 9, extra: { tenant: 'say "hi"', ticket: 'OPS-1236' } },
+    ]);
+  });
+
+  it.each([
+    ...USER_POOL_ID_COLUMNS.map((pool) => [pool, 'identifier']),
+    ...IDENTIFIER_COLUMNS.map((identifier) => ['userPoolId', identifier]),
+    ['USERPOOLID', 'IDENTIFIER'],
+    ['Pool_Id', 'RS'],
+    [' user-pool-id ', 'Resource_Server_Identifier'],
+  ])('accepts the header %s,%s and names errors by the column as written', async (poolColumn, identifierColumn) => {
+    const file = await writeInput('aliases.csv', `${poolColumn},${identifierColumn}\n${POOL},https://a.example.com\n${POOL},bad id\n`);
+    const parsed = await readInputFile(file);
+    expect(parsed.items).toEqual([{ userPoolId: POOL, identifier: 'https://a.example.com', row: 2 }]);
+    expect(errorsOf(parsed.errors)).toEqual([
+      { row: 3, column: identifierColumn, reason: '"bad id" contains a space at position 4, which Cognito does not allow' },
+    ]);
+  });
+
+  it('strips a UTF-8 byte order mark and handles CRLF line endings', async () => {
+    const text = 'userPoolId,identifier,tenant\r\n# comment\r\n\r\nus-east-1_AbC123,https://a.example.com,acme\r\nus-east-1_AbC123,https://b.example.com,"two\r\nlines"\r\nus-east-1_AbC123,https://c.example.com,last\r\n';
+    const file = await writeInput('bom-crlf.csv', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]));
+    const parsed = await readInputFile(file);
+    expect(parsed.errors).toEqual([]);
+    expect(parsed.items.map((item) => [item.identifier, item.row, item.extra?.tenant])).toEqual([
+      ['https://a.example.com', 4, 'acme'],
+      ['https://b.example.com', 5, 'two\nlines'],
+      // line numbers do not drift after a multi-line value in a CRLF file
+      ['https://c.example.com', 7, 'last'],
+    ]);
+  });
+
+  it('handles a file without a final newline and an old-Mac CR-only file', async () => {
+    const noFinalNewline = await readInputFile(await writeInput('no-eol.csv', `userPoolId,identifier\n${POOL},a\n${POOL},b`));
+    expect(noFinalNewline.items.map((item) => [item.identifier, item.row])).toEqual([['a', 2], ['b', 3]]);
+    const crOnly = await readInputFile(await writeInput('cr.csv', `userPoolId,identifier\r${POOL},a\r${POOL},b\r`));
+    expect(crOnly.errors).toEqual([]);
+    expect(crOnly.items.map((item) => [item.identifier, item.row])).toEqual([['a', 2], ['b', 3]]);
+  });
+
+  it('gives each record the line where it starts, after comments, blank lines and multi-line values', async () => {
+    const file = await writeInput(
+      'lines.csv',
+      [
+        '# line 1 is a comment',
+        '',
+        'userPoolId,identifier,note', // 3
+        `${POOL},a,"one`,
+        'two',
+        'three"', // 4-6
+        '',
+        '   ', // whitespace only: a blank line to the operator
+        '# comment',
+        `${POOL},b,x`, // 10
+        `${POOL},"c`,
+        'd",x', // 11-12: a line break inside an identifier is an error on line 11
+        `${POOL},e,x`, // 13
+      ].join('\n'),
+    );
+    const parsed = await readInputFile(file);
+    expect(parsed.items.map((item) => [item.identifier, item.row])).toEqual([['a', 4], ['b', 10], ['e', 13]]);
+    expect(errorsOf(parsed.errors)).toEqual([
+      { row: 11, column: 'identifier', reason: '"c\\nd" contains a line break at position 2, which Cognito does not allow' },
+    ]);
+  });
+
+  it('keeps extra columns under their header names as written, and omits extra when there are none', async () => {
+    const withExtra = await readInputFile(await writeInput('extra.csv', `Tenant,userPoolId,Ticket #,identifier\nacme,${POOL},T-1,a\n`));
+    expect(withExtra.items).toEqual([{ userPoolId: POOL, identifier: 'a', row: 2, extra: { Tenant: 'acme', 'Ticket #': 'T-1' } }]);
+    const withoutExtra = await readInputFile(await writeInput('no-extra.csv', `userPoolId,identifier\n${POOL},a\n`));
+    expect(withoutExtra.items[0]).not.toHaveProperty('extra');
+  });
+
+  it('ignores columns with an empty header name (a trailing comma)', async () => {
+    const parsed = await readInputFile(await writeInput('trailing-comma.csv', `userPoolId,identifier,\n${POOL},a,\n`));
+    expect(parsed.errors).toEqual([]);
+    expect(parsed.items).toEqual([{ userPoolId: POOL, identifier: 'a', row: 2 }]);
+  });
+
+  it('reports a missing column once, on the header line, with the columns found and the accepted names', async () => {
+    const file = await writeInput('missing.csv', `pool,identfier,tenant\n${POOL},a,x\n${POOL},b,y\n`);
+    const parsed = await readInputFile(file);
+    expect(parsed.items).toEqual([]);
+    expect(parsed.errors).toHaveLength(1);
+    const [error] = parsed.errors;
+    expect(error).toMatchObject({ file, row: 1 });
+    expect(error?.reason).toContain(`the header has no identifier column (accepted names: ${IDENTIFIER_COLUMNS.join(', ')})`);
+    expect(error?.reason).toContain("found 'pool', 'identfier', 'tenant'");
+    expect(error?.reason).not.toContain('user pool ID column');
+  });
+
+  it('names both missing columns in the one error', async () => {
+    const parsed = await readInputFile(await writeInput('missing-both.csv', 'a,b\n1,2\n'));
+    expect(parsed.errors).toHaveLength(1);
+    expect(parsed.errors[0]?.reason).toContain(USER_POOL_ID_COLUMNS.join(', '));
+    expect(parsed.errors[0]?.reason).toContain(IDENTIFIER_COLUMNS.join(', '));
+  });
+
+  it('reports the header line when a comment precedes it', async () => {
+    const parsed = await readInputFile(await writeInput('missing-late.csv', '# export\n\nfoo,bar\n'));
+    expect(parsed.errors.map((error) => error.row)).toEqual([3]);
+  });
+
+  it('rejects a header with two columns for the same field', async () => {
+    const parsed = await readInputFile(await writeInput('ambiguous.csv', `pool,userPoolId,identifier\n${POOL},${POOL},a\n`));
+    expect(errorsOf(parsed.errors)).toEqual([
+      { row: 1, reason: "the header has 2 columns that could be the same field ('pool', 'userPoolId'); keep only one" },
+    ]);
+    expect(parsed.items).toEqual([]);
+  });
+
+  it('reports a row with the wrong number of fields and keeps reading', async () => {
+    const file = await writeInput(
+      'field-count.csv',
+      ['userPoolId,identifier', `${POOL},a,extra`, `${POOL}`, `${POOL},b`, `${POOL},"x`, 'y",1', `${POOL},c`].join('\n'),
+    );
+    const parsed = await readInputFile(file);
+    expect(parsed.items.map((item) => [item.identifier, item.row])).toEqual([['b', 4], ['c', 7]]);
+    expect(errorsOf(parsed.errors)).toEqual([
+      { row: 2, reason: 'has 3 fields but the header has 2 (userPoolId, identifier); a value that contains a comma must be in double quotes' },
+      { row: 3, reason: 'has 1 field but the header has 2 (userPoolId, identifier); a value that contains a comma must be in double quotes' },
+      { row: 5, reason: 'has 3 fields but the header has 2 (userPoolId, identifier); a value that contains a comma must be in double quotes' },
+    ]);
+    expect(parsed.rowsRead).toBe(5);
+  });
+
+  it('reports stray quotes as invalid values and an unclosed quote on the line where it opens', async () => {
+    const file = await writeInput(
+      'quotes.csv',
+      ['userPoolId,identifier', `${POOL},ab"c`, `${POOL},"ok"x`, `${POOL},fine`, '  ', '# comment', `${POOL},"never closed`, `${POOL},swallowed`].join('\n'),
+    );
+    const parsed = await readInputFile(file);
+    expect(parsed.items.map((item) => [item.identifier, item.row])).toEqual([['fine', 4]]);
+    expect(errorsOf(parsed.errors)).toEqual([
+      { row: 2, column: 'identifier', reason: '"ab\\"c" contains \'"\' at position 3, which Cognito does not allow' },
+      { row: 3, column: 'identifier', reason: '"\\"ok\\"x" contains \'"\' at position 1, which Cognito does not allow' },
+      { row: 7, reason: expect.stringContaining('a quoted value starting on this line is never closed') },
+    ]);
+  });
+
+  it('reports every validation failure with its row and column, and reads on', async () => {
+    const file = path.join(FIXTURES, 'messy.csv');
+    const parsed = await readInputFile(file);
+    expect(errorsOf(parsed.errors)).toEqual([
+      { row: 3, column: 'identifier', reason: '"has space" contains a space at position 4, which Cognito does not allow' },
+      { row: 4, column: 'identifier', reason: '"back\\\\slash" contains \'\\\' at position 5, which Cognito does not allow' },
+      { row: 5, column: 'userPoolId', reason: '"foo_Abc" its Region prefix \'foo\' is not an AWS Region name (expected a name like us-east-1)' },
+      { row: 6, column: 'userPoolId', reason: '"useast1" has no \'_\' between the Region and the pool\'s own ID (a user pool ID looks like us-east-1_AbC123)' },
+      { row: 8, reason: 'has 2 fields but the header has 3 (userPoolId, identifier, note); a value that contains a comma must be in double quotes' },
+      { row: 9, column: 'userPoolId', reason: 'is empty' },
+      { row: 9, column: 'identifier', reason: 'is empty' },
+    ]);
+    expect(parsed.items.map((item) => item.row)).toEqual([2, 10]);
+    expect(parsed.duplicates).toEqual([{ file, row: 7, firstRow: 2, userPoolId: 'us-east-1_Good1', identifier: 'https://ok.example.com' }]);
+    expect(parsed.rowsRead).toBe(9);
+  });
+
+  it.each([
+    ['a pool ID that is too long', `us-east-1_${'a'.repeat(50)}`, 'ok', 'userPoolId', 'is 60 characters long; Cognito allows at most 55'],
+    ['a pool ID with a bad character after the underscore', 'us-east-1_ab-c', 'ok', 'userPoolId', "has '-' in 'ab-c'"],
+    ['a pool ID with a leading space', ` ${POOL}`, 'ok', 'userPoolId', 'contains a space at position 1'],
+    ['an identifier with a space', POOL, 'a b', 'identifier', 'contains a space at position 2'],
+    ['an identifier with a double quote', POOL, '"a""b"', 'identifier', 'contains \'"\' at position 2'],
+    ['an identifier with a backslash', POOL, 'a\\b', 'identifier', "contains '\\' at position 2"],
+    ['an identifier that is too long', POOL, 'x'.repeat(300), 'identifier', 'is 300 characters long; Cognito allows at most 256'],
+    ['an empty identifier', POOL, '', 'identifier', 'is empty'],
+    ['an identifier with a trailing space', POOL, 'abc ', 'identifier', 'stray whitespace'],
+  ])('rejects %s', async (_name, pool, identifier, column, reason) => {
+    const parsed = await readInputFile(await writeInput('invalid.csv', `userPoolId,identifier\n${pool},${identifier}\n`));
+    expect(parsed.items).toEqual([]);
+    expect(parsed.errors).toHaveLength(1);
+    expect(parsed.errors[0]).toMatchObject({ row: 2, column });
+    expect(parsed.errors[0]?.reason).toContain(reason);
+  });
+
+  it('shortens very long values in error messages', async () => {
+    const parsed = await readInputFile(await writeInput('long.csv', `userPoolId,identifier\n${POOL},${'x'.repeat(300)}\n`));
+    expect(parsed.errors[0]?.reason).toBe(`"${'x'.repeat(80)}"... (300 characters) is 300 characters long; Cognito allows at most 256`);
+  });
+
+  it('keeps the first of exact duplicates and lists the others', async () => {
+    const file = await writeInput(
+      'dups.csv',
+      ['userPoolId,identifier,ticket', `${POOL},a,T1`, `${POOL},b,T2`, `${POOL},a,T3`, `eu-west-1_X,a,T4`, `${POOL},A,T5`, `${POOL},a,T6`].join('\n'),
+    );
+    const parsed = await readInputFile(file);
+    expect(parsed.items.map((item) => item.extra?.ticket)).toEqual(['T1', 'T2', 'T4', 'T5']);
+    expect(parsed.duplicates).toEqual([
+      { file, row: 4, firstRow: 2, userPoolId: POOL, identifier: 'a' },
+      { file, row: 7, firstRow: 2, userPoolId: POOL, identifier: 'a' },
+    ]);
+  });
+
+  it('reads a header-only file as zero items and no error', async () => {
+    const parsed = await readInputFile(await writeInput('header-only.csv', 'userPoolId,identifier\n'));
+    expect(parsed).toMatchObject({ items: [], errors: [], duplicates: [], rowsRead: 0 });
+  });
+
+  it.each([
+    ['zero bytes', ''],
+    ['a byte order mark only', '\uFEFF'],
+    ['blank lines only', '\n  \n\r\n'],
+  ])('reports a file of %s as empty', async (_name, content) => {
+    const file = await writeInput('empty.csv', content);
+    const parsed = await readInputFile(file);
+    expect(parsed.items).toEqual([]);
+    expect(parsed.errors).toEqual([{ file, row: 0, reason: 'the file is empty' }]);
+  });
+
+  it('reports a file of comments only as having no header', async () => {
+    const parsed = await readInputFile(await writeInput('comments.csv', '# nothing here\n\n# really\n'));
+    expect(parsed.errors).toHaveLength(1);
+    expect(parsed.errors[0]?.reason).toMatch(/^the file has no header row/);
+  });
+
+  it('parses 100,000 rows across many pools with the right counts', async () => {
+    const lines = ['userPoolId,identifier,tenant'];
+    for (let index = 0; index < 100_000; index++) {
+      lines.push(`us-east-1_Pool${index % 50},https://api.example.com/rs/${index},tenant-${index % 7}`);
+    }
+    // 100 duplicates and 10 invalid rows at the end
+    for (let index = 0; index < 100; index++) lines.push(`us-east-1_Pool${index % 50},https://api.example.com/rs/${index},dup`);
+    for (let index = 0; index < 10; index++) lines.push(`us-east-1_Pool1,bad id ${index},x`);
+    const file = await writeInput('big.csv', `${lines.join('\n')}\n`);
+
+    const parsed = await readInputFile(file);
+    expect(parsed.rowsRead).toBe(100_110);
+    expect(parsed.items).toHaveLength(100_000);
+    expect(parsed.duplicates).toHaveLength(100);
+    expect(parsed.errors).toHaveLength(10);
+    expect(parsed.items[99_999]).toEqual({
+      userPoolId: 'us-east-1_Pool49',
+      identifier: 'https://api.example.com/rs/99999',
+      row: 100_001,
+      extra: { tenant: `tenant-${99_999 % 7}` },
+    });
+    expect(parsed.duplicates[99]).toMatchObject({ row: 100_101, firstRow: 101 });
+    expect(parsed.errors[9]?.row).toBe(100_111);
+  });
+
+  it('throws a clear error naming the path for a missing file or a directory', async () => {
+    const missing = path.join(tempDir, 'no-such-file.csv');
+    await expect(readInputFile(missing)).rejects.toThrow(`cannot read input file '${missing}': no such file`);
+    await expect(readInputFile(tempDir)).rejects.toThrow(`cannot read input file '${tempDir}': it is a directory, not a file`);
+  });
+
+  it.skipIf(process.getuid?.() === 0)('throws a clear error naming the path for a file it may not read', async () => {
+    const file = await writeInput('secret.csv', 'userPoolId,identifier\n');
+    await fs.chmod(file, 0o000);
+    await expect(readInputFile(file)).rejects.toThrow(`cannot read input file '${file}': permission denied`);
+  });
+
+  it('reads a file as the format it is told, whatever its name', async () => {
+    const file = await writeInput('list.txt', `{"userPoolId": "${POOL}", "identifier": "a"}\n`);
+    expect((await readInputFile(file)).format).toBe('jsonl');
+    const asCsv = await readInputFile(file, { format: 'csv' });
+    expect(asCsv.format).toBe('csv');
+    expect(asCsv.errors).toHaveLength(1);
+  });
+});
+
+describe('readInputFile: JSON', () => {
+  it('reads an array of objects with key aliases; extra scalars become strings, null is left out', async () => {
+    const parsed = await readInputFile(path.join(FIXTURES, 'valid.json'));
+    expect(parsed.errors).toEqual([]);
+    expect(parsed.format).toBe('json');
+    expect(parsed.rowsRead).toBe(3);
+    expect(parsed.items).toEqual([
+      { userPoolId: POOL, identifier: 'https://api.example.com/orders', row: 1, extra: { tenant: 'acme' } },
+      { userPoolId: POOL, identifier: 'urn:example:billing', row: 2, extra: { ticket: '1234', urgent: 'true' } },
+      { userPoolId: 'eu-west-1_Zz9', identifier: 'https://api.example.com/orders', row: 3 },
+    ]);
+  });
+
+  it('reports each bad element by its 1-based index and key, and keeps the good ones', async () => {
+    const file = path.join(FIXTURES, 'invalid-elements.json');
+    const parsed = await readInputFile(file);
+    expect(parsed.rowsRead).toBe(8);
+    expect(parsed.items.map((item) => item.row)).toEqual([1]);
+    expect(parsed.duplicates).toEqual([{ file, row: 8, firstRow: 1, userPoolId: POOL, identifier: 'https://api.example.com/orders' }]);
+    expect(errorsOf(parsed.errors)).toEqual([
+      { row: 2, reason: expect.stringMatching(/^is a string "us-east-1_AbC123,https:\/\/api.example.com\/x", not an object like/) },
+      { row: 3, column: 'identifier', reason: 'must be a string, found a number 42' },
+      { row: 4, reason: expect.stringMatching(/^has no identifier key \(accepted keys: identifier, .*\); found keys 'userPoolId'$/) },
+      { row: 5, column: 'labels', reason: 'must be a string, number or boolean, found an array' },
+      { row: 6, reason: expect.stringMatching(/^is null, not an object/) },
+      { row: 7, reason: "has 2 keys that could be the user pool ID ('pool', 'userPoolId'); keep only one" },
+    ]);
+  });
+
+  it('reports invalid JSON once, with its line and column', async () => {
+    const parsed = await readInputFile(path.join(FIXTURES, 'syntax-error.json'));
+    expect(parsed.items).toEqual([]);
+    expect(errorsOf(parsed.errors)).toEqual([{ row: 3, reason: expect.stringMatching(/^the file is not valid JSON at line 3, column 18: /) }]);
+  });
+
+  it('reports invalid JSON without a position as one error', async () => {
+    const parsed = await readInputFile(await writeInput('trailing-comma.json', `[{"userPoolId": "${POOL}", "identifier": "a"},]`));
+    expect(parsed.errors).toHaveLength(1);
+    expect(parsed.errors[0]?.reason).toMatch(/^the file is not valid JSON/);
+  });
+
+  it('rejects a top-level object with a hint about JSON Lines', async () => {
+    const parsed = await readInputFile(await writeInput('object.json', `{"userPoolId": "${POOL}", "identifier": "a"}`));
+    expect(errorsOf(parsed.errors)).toEqual([{ row: 0, reason: expect.stringContaining('found an object; for one object per line, name the file .jsonl') }]);
+  });
+
+  it('strips a byte order mark and reports an empty file', async () => {
+    const withBom = await readInputFile(await writeInput('bom.json', `\uFEFF[{"userPoolId": "${POOL}", "identifier": "a"}]`));
+    expect(withBom.items).toHaveLength(1);
+    const empty = await readInputFile(await writeInput('empty.json', '  \n'));
+    expect(errorsOf(empty.errors)).toEqual([{ row: 0, reason: 'the file is empty' }]);
+  });
+
+  it('validates values and names the key as written', async () => {
+    const parsed = await readInputFile(await writeInput('keys.json', `[{"USER_POOL_ID": "foo_1", "RS": "a b"}]`));
+    expect(errorsOf(parsed.errors)).toEqual([
+      { row: 1, column: 'USER_POOL_ID', reason: expect.stringContaining("its Region prefix 'foo' is not an AWS Region name") },
+      { row: 1, column: 'RS', reason: expect.stringContaining('contains a space at position 2') },
+    ]);
+  });
+});
+
+describe('readInputFile: JSON Lines', () => {
+  it('reads one object per line, skipping blank and comment lines; row is the line number', async () => {
+    const parsed = await readInputFile(path.join(FIXTURES, 'valid.jsonl'));
+    expect(parsed.errors).toEqual([]);
+    expect(parsed.format).toBe('jsonl');
+    expect(parsed.rowsRead).toBe(2);
+    expect(parsed.items).toEqual([
+      { userPoolId: POOL, identifier: 'https://api.example.com/orders', row: 2, extra: { tenant: 'acme' } },
+      { userPoolId: 'eu-west-1_Zz9', identifier: 'urn:example:billing', row: 4 },
+    ]);
+  });
+
+  it('reports a bad line and keeps reading', async () => {
+    const parsed = await readInputFile(path.join(FIXTURES, 'mixed.jsonl'));
+    expect(parsed.items.map((item) => [item.identifier, item.row])).toEqual([
+      ['https://api.example.com/orders', 1],
+      ['https://api.example.com/last', 6],
+    ]);
+    expect(errorsOf(parsed.errors)).toEqual([
+      { row: 2, reason: expect.stringMatching(/^is not valid JSON: /) },
+      { row: 3, reason: expect.stringMatching(/^is an array, not an object/) },
+      { row: 5, column: 'identifier', reason: '"has space" contains a space at position 4, which Cognito does not allow' },
+    ]);
+    expect(parsed.rowsRead).toBe(5);
+  });
+
+  it('handles CRLF and a byte order mark', async () => {
+    const file = await writeInput('crlf.ndjson', `\uFEFF{"userPoolId": "${POOL}", "identifier": "a"}\r\n\r\n{"userPoolId": "${POOL}", "identifier": "b"}\r\n`);
+    const parsed = await readInputFile(file);
+    expect(parsed.errors).toEqual([]);
+    expect(parsed.items.map((item) => [item.identifier, item.row])).toEqual([['a', 1], ['b', 3]]);
+  });
+});
+
+describe('parsePairs', () => {
+  it('splits at the first comma only, so identifiers keep their commas and colons', () => {
+    const parsed = parsePairs([`${POOL},https://api.example.com/a,b:c`, 'eu-west-1_Zz9,urn:x:y']);
+    expect(parsed).toEqual({
+      file: '--pair',
+      format: 'csv',
+      items: [
+        { userPoolId: POOL, identifier: 'https://api.example.com/a,b:c', row: 1 },
+        { userPoolId: 'eu-west-1_Zz9', identifier: 'urn:x:y', row: 2 },
+      ],
+      errors: [],
+      duplicates: [],
+      rowsRead: 2,
+    });
+  });
+
+  it('reports a pair without a comma, invalid values and duplicates by the pair index', () => {
+    const parsed = parsePairs([`${POOL}:a`, `${POOL},a`, `${POOL} ,a`, `${POOL},a`, `${POOL},`]);
+    expect(errorsOf(parsed.errors)).toEqual([
+      { row: 1, reason: `"${POOL}:a" has no comma; expected POOL,IDENTIFIER, for example us-east-1_AbC123,https://api.example.com` },
+      { row: 3, column: 'userPoolId', reason: expect.stringContaining('contains a space at position 17') },
+      { row: 5, column: 'identifier', reason: 'is empty' },
+    ]);
+    expect(parsed.items).toEqual([{ userPoolId: POOL, identifier: 'a', row: 2 }]);
+    expect(parsed.duplicates).toEqual([{ file: '--pair', row: 4, firstRow: 2, userPoolId: POOL, identifier: 'a' }]);
+  });
+});
+
+describe('formatInputErrors', () => {
+  const errors: InputError[] = [
+    { file: 'in.csv', row: 7, column: 'identifier', reason: 'contains a space at position 3' },
+    { file: 'in.csv', row: 9, reason: 'has 3 fields but the header has 2' },
+    { file: 'in.csv', row: 0, reason: 'the file is empty' },
+  ];
+
+  it('writes one line per error: file:row: column: reason', () => {
+    expect(formatInputErrors(errors)).toBe(
+      ["in.csv:7: column 'identifier': contains a space at position 3", 'in.csv:9: has 3 fields but the header has 2', 'in.csv: the file is empty'].join('\n'),
+    );
+  });
+
+  it('stops after max errors and says how many more there are', () => {
+    expect(formatInputErrors(errors, 1)).toBe("in.csv:7: column 'identifier': contains a space at position 3\n... and 2 more");
+    const many = Array.from({ length: 25 }, (_, index) => ({ file: 'f', row: index + 1, reason: 'bad' }));
+    const lines = formatInputErrors(many).split('\n');
+    expect(lines).toHaveLength(21);
+    expect(lines[19]).toBe('f:20: bad');
+    expect(lines[20]).toBe('... and 5 more');
+  });
+
+  it('returns an empty string for no errors', () => {
+    expect(formatInputErrors([])).toBe('');
+  });
+});

@@ -1,0 +1,235 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CleanupItem, FileRef } from '../../common/types';
+import { InputChangedError, orderFairly, readPlanPage, sha256File, writePlanFile, type PlanPage } from '../../common/plan-file';
+
+let tempDir: string;
+let fileCount = 0;
+
+beforeAll(async () => {
+  tempDir = await fs.mkdtemp(path.join(os.tmpdir(), 'rs-cleanup-plan-'));
+});
+afterAll(async () => {
+  await fs.rm(tempDir, { recursive: true, force: true });
+});
+
+function planPath(name = 'plan.jsonl'): string {
+  return path.join(tempDir, `${++fileCount}`, name);
+}
+
+function item(userPoolId: string, identifier: string, row: number, extra?: Record<string, string>): CleanupItem {
+  return extra ? { userPoolId, identifier, row, extra } : { userPoolId, identifier, row };
+}
+
+function makeItems(count: number, pools = 7): CleanupItem[] {
+  return Array.from({ length: count }, (_, index) =>
+    item(`us-east-1_Pool${index % pools}`, `https://api.example.com/rs/${index}`, index + 2, { tenant: `Zürich-${index % 3}`, ticket: `T-${index}` }),
+  );
+}
+
+/** Reads the whole plan page by page, as the workflow does. */
+async function readAllPages(plan: FileRef, limit: number): Promise<PlanPage[]> {
+  const pages: PlanPage[] = [];
+  let offset = 0;
+  for (;;) {
+    const page = await readPlanPage(plan, offset, limit);
+    pages.push(page);
+    if (page.done) return pages;
+    expect(page.nextOffset).toBeGreaterThan(offset);
+    offset = page.nextOffset;
+  }
+}
+
+/** Byte offset of the start of each line, and of the end of the file. */
+function lineStartOffsets(content: Buffer): number[] {
+  const offsets = [0];
+  for (let index = content.indexOf(0x0a); index !== -1; index = content.indexOf(0x0a, index + 1)) offsets.push(index + 1);
+  return offsets;
+}
+
+describe('orderFairly', () => {
+  it('takes one item from each pool in turn, pools in order of first appearance, items in input order', () => {
+    const items = [
+      item('us-east-1_A', 'a1', 1),
+      item('us-east-1_A', 'a2', 2),
+      item('us-east-1_B', 'b1', 3),
+      item('us-east-1_A', 'a3', 4),
+      item('us-east-1_C', 'c1', 5),
+      item('us-east-1_B', 'b2', 6),
+      item('us-east-1_A', 'a4', 7),
+    ];
+    expect(orderFairly(items).map((entry) => entry.identifier)).toEqual(['a1', 'b1', 'c1', 'a2', 'b2', 'a3', 'a4']);
+  });
+
+  it('keeps every item exactly once and does not change the input array', () => {
+    const items = makeItems(1000, 13).concat(makeItems(200, 1).map((entry) => ({ ...entry, userPoolId: 'eu-west-1_Big' })));
+    const copy = structuredClone(items);
+    const ordered = orderFairly(items);
+    expect(items).toEqual(copy);
+    expect(ordered).toHaveLength(items.length);
+    expect(new Set(ordered)).toEqual(new Set(items));
+    // the first 14 items cover all 14 pools
+    expect(new Set(ordered.slice(0, 14).map((entry) => entry.userPoolId)).size).toBe(14);
+  });
+
+  it('returns an empty list for no items', () => {
+    expect(orderFairly([])).toEqual([]);
+  });
+});
+
+describe('sha256File', () => {
+  it('returns the hex sha256 of the file content, for files larger than one read', async () => {
+    const file = path.join(tempDir, 'hash-me.bin');
+    const content = Buffer.alloc(3 * 1024 * 1024 + 17, 'abc');
+    await fs.writeFile(file, content);
+    expect(await sha256File(file)).toBe(createHash('sha256').update(content).digest('hex'));
+  });
+
+  it('rejects for a missing file', async () => {
+    await expect(sha256File(path.join(tempDir, 'missing'))).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('writePlanFile', () => {
+  it('writes one JSON object per line, creating parent directories, and returns its checksum, count and size', async () => {
+    const target = planPath();
+    const items = [item('us-east-1_A', 'https://a', 2, { tenant: 'Zürich' }), item('us-east-1_B', 'urn:b', 3)];
+    const written = await writePlanFile(target, items);
+
+    const content = await fs.readFile(target);
+    expect(content.toString('utf8')).toBe(
+      '{"userPoolId":"us-east-1_A","identifier":"https://a","row":2,"extra":{"tenant":"Zürich"}}\n' +
+        '{"userPoolId":"us-east-1_B","identifier":"urn:b","row":3}\n',
+    );
+    expect(written).toEqual({
+      path: target,
+      sha256: createHash('sha256').update(content).digest('hex'),
+      total: 2,
+      bytes: content.length,
+    });
+    expect(written.sha256).toBe(await sha256File(target));
+  });
+
+  it('returns an absolute path for a relative one', async () => {
+    const relative = path.relative(process.cwd(), planPath('relative.jsonl'));
+    const written = await writePlanFile(relative, [item('us-east-1_A', 'a', 1)]);
+    expect(path.isAbsolute(written.path)).toBe(true);
+    expect(written.path).toBe(path.resolve(relative));
+  });
+
+  it('writes the same bytes for the same items, replaces an existing plan and leaves no temporary file', async () => {
+    const target = planPath();
+    await writePlanFile(target, [item('us-east-1_A', 'old', 1)]);
+    const first = await writePlanFile(target, makeItems(2500));
+    const second = await writePlanFile(target, makeItems(2500));
+    expect(second.sha256).toBe(first.sha256);
+    expect(second.total).toBe(2500);
+    expect(await fs.readdir(path.dirname(target))).toEqual([path.basename(target)]);
+  });
+
+  it('leaves only the known fields of each item in the plan', async () => {
+    const target = planPath();
+    const withStrayField = { ...item('us-east-1_A', 'a', 1), secret: 'x' } as CleanupItem;
+    await writePlanFile(target, [withStrayField]);
+    expect(await fs.readFile(target, 'utf8')).toBe('{"userPoolId":"us-east-1_A","identifier":"a","row":1}\n');
+  });
+
+  it('writes an empty file for no items', async () => {
+    const target = planPath();
+    const written = await writePlanFile(target, []);
+    expect(written.total).toBe(0);
+    expect(written.bytes).toBe(0);
+    expect(await readPlanPage(written, 0, 10)).toEqual({ items: [], nextOffset: 0, done: true });
+  });
+});
+
+describe('readPlanPage', () => {
+  it.each([1, 7, 100, 1000, 5000])('reads the whole plan exactly once, in order, with pages of %i', async (limit) => {
+    const items = makeItems(1000);
+    const written = await writePlanFile(planPath(), items);
+    const lineStarts = lineStartOffsets(await fs.readFile(written.path));
+
+    const pages = await readAllPages(written, limit);
+    expect(pages.flatMap((page) => page.items)).toEqual(items);
+    expect(pages).toHaveLength(Math.ceil(1000 / limit));
+    let linesSoFar = 0;
+    for (const [index, page] of pages.entries()) {
+      expect(page.items.length).toBe(Math.min(limit, 1000 - linesSoFar));
+      linesSoFar += page.items.length;
+      // nextOffset is the byte offset of the line after the page (multi-byte 'ü' included)
+      expect(page.nextOffset).toBe(lineStarts[linesSoFar]);
+      expect(page.done).toBe(index === pages.length - 1);
+    }
+    expect(pages.at(-1)?.nextOffset).toBe(written.bytes);
+  });
+
+  it('says done on a page that ends exactly at the end of the file', async () => {
+    const written = await writePlanFile(planPath(), makeItems(10));
+    const first = await readPlanPage(written, 0, 5);
+    expect(first.done).toBe(false);
+    const second = await readPlanPage(written, first.nextOffset, 5);
+    expect(second.items).toHaveLength(5);
+    expect(second.done).toBe(true);
+    expect(await readPlanPage(written, second.nextOffset, 5)).toEqual({ items: [], nextOffset: written.bytes, done: true });
+  });
+
+  it('reads lines longer than one read chunk', async () => {
+    const items = [
+      item('us-east-1_A', 'a', 1, { note: 'x'.repeat(150_000) }),
+      item('us-east-1_A', 'b', 2, { note: 'é'.repeat(70_000) }),
+      item('us-east-1_A', 'c', 3),
+    ];
+    const written = await writePlanFile(planPath(), items);
+    const pages = await readAllPages(written, 1);
+    expect(pages.flatMap((page) => page.items)).toEqual(items);
+    expect(pages.map((page) => page.nextOffset)).toEqual(lineStartOffsets(await fs.readFile(written.path)).slice(1));
+  });
+
+  it('reads a last line that has no newline', async () => {
+    const file = planPath();
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(file, '{"userPoolId":"us-east-1_A","identifier":"a","row":1}\n{"userPoolId":"us-east-1_A","identifier":"b","row":2}');
+    const plan = { path: file, sha256: await sha256File(file) };
+    const page = await readPlanPage(plan, 0, 10);
+    expect(page.items.map((entry) => entry.identifier)).toEqual(['a', 'b']);
+    expect(page.done).toBe(true);
+    expect(page.nextOffset).toBe((await fs.stat(file)).size);
+  });
+
+  it('throws InputChangedError when the plan changed since it was written', async () => {
+    const written = await writePlanFile(planPath(), makeItems(20));
+    const first = await readPlanPage(written, 0, 5);
+    await fs.appendFile(written.path, '{"userPoolId":"us-east-1_Evil","identifier":"x","row":99}\n');
+    const changedHash = await sha256File(written.path);
+
+    const failure = await readPlanPage(written, first.nextOffset, 5).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(InputChangedError);
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).name).toBe('InputChangedError');
+    expect((failure as Error).message).toBe(
+      `the plan file ${written.path} changed since the run started: expected sha256 ${written.sha256}, found ${changedHash}`,
+    );
+  });
+
+  it('throws InputChangedError for an in-place edit of the same length', async () => {
+    const written = await writePlanFile(planPath(), [item('us-east-1_A', 'aaaa', 1)]);
+    await fs.writeFile(written.path, (await fs.readFile(written.path, 'utf8')).replace('aaaa', 'bbbb'));
+    await expect(readPlanPage(written, 0, 5)).rejects.toThrow(InputChangedError);
+  });
+
+  it('refuses an offset in the middle of a line or past the end, and a page size below 1', async () => {
+    const written = await writePlanFile(planPath(), makeItems(3));
+    await expect(readPlanPage(written, 5, 1)).rejects.toThrow(`cannot read the plan file ${written.path} at byte offset 5: that offset is in the middle of a line`);
+    await expect(readPlanPage(written, written.bytes + 1, 1)).rejects.toThrow(`the file is ${written.bytes} bytes long`);
+    await expect(readPlanPage(written, -1, 1)).rejects.toThrow('at byte offset -1');
+    await expect(readPlanPage(written, 0, 0)).rejects.toThrow('the page size must be a whole number of at least 1, got 0');
+  });
+
+  it('throws a clear error naming the plan when it is missing', async () => {
+    const missing = path.join(tempDir, 'gone.jsonl');
+    await expect(readPlanPage({ path: missing, sha256: 'x' }, 0, 1)).rejects.toThrow(`cannot open the plan file ${missing}: it does not exist on this worker`);
+  });
+});

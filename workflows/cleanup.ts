@@ -1,0 +1,414 @@
+/**
+ * The cleanup workflow: deletes the resource servers listed in an input file,
+ * a sliding window of rate-limited delete activities at a time.
+ *
+ * Patterns, and why:
+ * - The input never travels through history: an activity turns it into a plan
+ *   file and the workflow reads it a page at a time (Temporal payloads are
+ *   capped at 2 MB; a 100,000-row input is far larger).
+ * - A sliding window keeps at most `limits.window` deletes pending, far below
+ *   Temporal's 2,000 pending activities per execution.
+ * - Continue-as-new at page boundaries, carrying only counters and the cursor,
+ *   once history reaches a few thousand events (hard limit 51,200).
+ * - Outcomes are recorded per page by an activity, so the manifest lists every
+ *   item exactly once however often a delete activity ran.
+ * - Signals pause, resume and cancel; an update changes rate and window while
+ *   running; a query reports progress.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { CleanupActivities } from '../activities';
+import type { PreparedInput } from '../activities/prepare-input';
+import type { InputError, InputFormat } from '../common/input-reader';
+import type { CleanupItem, FileRef, ItemResult, Limits, OutcomeCounts, RunContext } from '../common/types';
+import { DEFAULT_LIMITS, emptyCounts } from '../common/types';
+
+// ---------------------------------------------------------------------------
+// Input, result and progress types
+// ---------------------------------------------------------------------------
+
+export interface FailureThreshold {
+  /** Stop once this many items have failed. */
+  count?: number;
+  /** Stop once this percentage of finished items have failed (checked after `minItems`). */
+  percent?: number;
+  /** Items that must finish before `percent` is checked; default 20. */
+  minItems?: number;
+}
+
+export interface CleanupInput {
+  /** The operator's input file, as the workers see it, pinned by its sha256. */
+  source: FileRef & { format?: InputFormat };
+  /** Only `true` deletes; otherwise a dry-run reports `would-delete`. */
+  execute: boolean;
+  limits?: Partial<Limits>;
+  /** Where the audit and manifest go; the worker's AUDIT_DIR when absent. */
+  auditDir?: string;
+  /** Run the valid rows even when some are invalid (default: refuse to start). */
+  skipInvalidRows?: boolean;
+  failureThreshold?: FailureThreshold;
+  /** Delete attempts per item, for throttling and internal errors; default 8. */
+  maxAttempts?: number;
+  /** Plan items read per page; default 200. */
+  pageSize?: number;
+  /** Continue-as-new once history has this many events; default 5,000. */
+  continueAsNewAfterEvents?: number;
+  /** How soon a delete on a dead worker is retried elsewhere; default 30 s. */
+  heartbeatTimeoutSeconds?: number;
+  /** Set by the workflow itself when it continues as new. */
+  carried?: CarriedState;
+}
+
+/** All that crosses a continue-as-new: counters and the cursor, never items. */
+export interface CarriedState {
+  prepared: PreparedInput;
+  cursor: { offset: number; pageIndex: number };
+  counts: OutcomeCounts;
+  limits: Limits;
+  paused: boolean;
+  startedAt: number;
+  generation: number;
+}
+
+export type CleanupStatus = 'completed' | 'cancelled' | 'stopped' | 'invalid-input';
+
+export interface CleanupSummary {
+  status: CleanupStatus;
+  workflowId: string;
+  execute: boolean;
+  total: number;
+  counts: OutcomeCounts;
+  duplicates: number;
+  invalid: number;
+  invalidSample?: InputError[];
+  invalidReport?: string;
+  stopReason?: string;
+  /** Plan items with no recorded outcome; always 0 unless something is badly wrong. */
+  missing: number;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  runDir: string;
+  auditFile?: string;
+  manifestDir?: string;
+  summaryFile?: string;
+  limits: Limits;
+  generations: number;
+}
+
+export type CleanupPhase = 'preparing' | 'running' | 'paused' | 'draining' | 'writing-manifest' | 'done';
+
+export interface CleanupProgress {
+  phase: CleanupPhase;
+  execute: boolean;
+  total: number;
+  done: number;
+  counts: OutcomeCounts;
+  inFlight: number;
+  /** Items finished per second over the last 10 seconds. */
+  ratePerSecond: number;
+  limits: Limits;
+  paused: boolean;
+  stopReason?: string;
+  generation: number;
+  historyLength: number;
+  startedAt: string;
+}
+
+export interface LimitsUpdate {
+  rate?: number;
+  poolRate?: number;
+  window?: number;
+}
+
+// ---------------------------------------------------------------------------
+// Signals, queries and updates (the CLI imports these very definitions)
+// ---------------------------------------------------------------------------
+
+export const progressQuery = defineQuery<CleanupProgress>('progress');
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+export const cancelSignal = defineSignal<[reason?: string]>('cancel');
+export const setLimitsUpdate = defineUpdate<Limits, [LimitsUpdate]>('setLimits');
+
+/** Far below Temporal's 2,000 pending activities per execution. */
+export const MAX_WINDOW = 500;
+
+// ---------------------------------------------------------------------------
+// Small pure helpers
+// ---------------------------------------------------------------------------
+
+export function validateLimitsUpdate(update: LimitsUpdate): void {
+  const positive = (name: string, value: number | undefined, max: number) => {
+    if (value === undefined) return;
+    if (!Number.isFinite(value) || value <= 0 || value > max) {
+      throw new RangeError(`${name} must be a number above 0 and at most ${max}, got ${value}`);
+    }
+  };
+  positive('rate', update.rate, 10_000);
+  positive('poolRate', update.poolRate, 10_000);
+  positive('window', update.window, MAX_WINDOW);
+  if (update.window !== undefined && !Number.isInteger(update.window)) {
+    throw new RangeError(`window must be a whole number, got ${update.window}`);
+  }
+}
+
+function thresholdReached(t: FailureThreshold | undefined, counts: OutcomeCounts, done: number): string | undefined {
+  if (!t) return undefined;
+  if (t.count !== undefined && counts.failed >= t.count) {
+    return `failure threshold reached: ${counts.failed} items failed (limit ${t.count})`;
+  }
+  if (t.percent !== undefined && done >= (t.minItems ?? 20) && (counts.failed / done) * 100 >= t.percent) {
+    const pct = ((counts.failed / done) * 100).toFixed(1);
+    return `failure threshold reached: ${counts.failed} of ${done} finished items failed (${pct}%, limit ${t.percent}%)`;
+  }
+  return undefined;
+}
+
+function failedResult(item: CleanupItem, err: unknown, maxAttempts: number, at: number): ItemResult {
+  const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
+  const code = cause instanceof ApplicationFailure && cause.type ? cause.type : (cause as Error)?.name ?? 'Error';
+  return {
+    ...item,
+    outcome: 'failed',
+    attempts: maxAttempts,
+    reason: `retries exhausted after ${maxAttempts} attempts`,
+    errorCode: code,
+    errorMessage: String((cause as Error)?.message ?? cause),
+    finishedAt: new Date(at).toISOString(),
+  };
+}
+
+function cancelledResult(item: CleanupItem, reason: string, at: number): ItemResult {
+  return { ...item, outcome: 'cancelled', attempts: 0, reason, finishedAt: new Date(at).toISOString() };
+}
+
+// ---------------------------------------------------------------------------
+// The workflow
+// ---------------------------------------------------------------------------
+
+interface PageState {
+  index: number;
+  results: ItemResult[];
+  remaining: number;
+}
+
+/**
+ * Deletes (or, in a dry-run, checks) every resource server of the input.
+ * Keeps up to `limits.window` items in flight; continues as new at page
+ * boundaries to bound history; writes the manifest when it ends.
+ */
+export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSummary> {
+  const info = workflowInfo();
+  const pageSize = input.pageSize ?? 200;
+  const maxEvents = input.continueAsNewAfterEvents ?? 5_000;
+  const maxAttempts = input.maxAttempts ?? 8;
+
+  const { prepareInput, readPlanPage, recordOutcomes, writeManifest } = proxyActivities<CleanupActivities>({
+    startToCloseTimeout: '10 minutes',
+    retry: { initialInterval: '2 seconds', maximumAttempts: 5 },
+  });
+  const { deleteResourceServer } = proxyActivities<CleanupActivities>({
+    // Includes waiting in the worker's rate limiter; heartbeats catch a dead worker sooner.
+    startToCloseTimeout: '5 minutes',
+    heartbeatTimeout: `${input.heartbeatTimeoutSeconds ?? 30} seconds`,
+    retry: {
+      initialInterval: '1 second',
+      backoffCoefficient: 2,
+      maximumInterval: '30 seconds',
+      maximumAttempts: maxAttempts,
+      // The activity returns hard failures as `failed` results; these are belt and braces.
+      nonRetryableErrorTypes: ['LimitExceededException', 'InputChangedError'],
+    },
+  });
+
+  const carried = input.carried;
+  let limits: Limits = carried?.limits ?? { ...DEFAULT_LIMITS, ...input.limits };
+  validateLimitsUpdate(limits);
+  const counts = carried?.counts ?? emptyCounts();
+  let done = Object.values(counts).reduce((a, b) => a + b, 0);
+  let paused = carried?.paused ?? false;
+  let stopReason: string | undefined;
+  let phase: CleanupPhase = carried ? 'running' : 'preparing';
+  let inFlight = 0;
+  let recordsInFlight = 0;
+  let fatal: unknown;
+  const startedAt = carried?.startedAt ?? Date.now();
+  const generation = (carried?.generation ?? 0) + 1;
+  const recentFinishes: number[] = [];
+  let prepared: PreparedInput | undefined = carried?.prepared;
+
+  setHandler(progressQuery, () => {
+    const now = Date.now();
+    const windowStart = Math.max(startedAt, now - 10_000);
+    const recent = recentFinishes.filter((t) => t >= windowStart).length;
+    return {
+      phase: paused && phase === 'running' ? 'paused' : phase,
+      execute: input.execute,
+      total: prepared?.total ?? 0,
+      done,
+      counts: { ...counts },
+      inFlight,
+      ratePerSecond: now > windowStart ? Math.round((recent / ((now - windowStart) / 1000)) * 10) / 10 : 0,
+      limits,
+      paused,
+      ...(stopReason ? { stopReason } : {}),
+      generation,
+      historyLength: workflowInfo().historyLength,
+      startedAt: new Date(startedAt).toISOString(),
+    };
+  });
+  setHandler(pauseSignal, () => void (paused = true));
+  setHandler(resumeSignal, () => void (paused = false));
+  setHandler(cancelSignal, (reason?: string) => void (stopReason ??= `cancelled: ${reason ?? 'by the operator'}`));
+  setHandler(
+    setLimitsUpdate,
+    (update) => {
+      limits = { ...limits, ...definedOnly(update) };
+      return limits;
+    },
+    { validator: validateLimitsUpdate },
+  );
+
+  if (!prepared) {
+    prepared = await prepareInput({
+      workflowId: info.workflowId,
+      firstRunId: info.firstExecutionRunId,
+      source: input.source,
+      ...(input.auditDir ? { auditDir: input.auditDir } : {}),
+    });
+    if (prepared.invalid > 0 && !input.skipInvalidRows) {
+      const finishedAt = Date.now();
+      phase = 'done';
+      return {
+        status: 'invalid-input',
+        workflowId: info.workflowId,
+        execute: input.execute,
+        total: prepared.total,
+        counts,
+        duplicates: prepared.duplicates,
+        invalid: prepared.invalid,
+        invalidSample: prepared.invalidSample,
+        ...(prepared.invalidReport ? { invalidReport: prepared.invalidReport } : {}),
+        missing: 0,
+        startedAt: new Date(startedAt).toISOString(),
+        finishedAt: new Date(finishedAt).toISOString(),
+        durationMs: finishedAt - startedAt,
+        runDir: prepared.runDir,
+        limits,
+        generations: generation,
+      };
+    }
+  }
+  const plan = prepared;
+  const run: RunContext = { workflowId: info.workflowId, runId: info.runId, runDir: plan.runDir, execute: input.execute };
+  phase = 'running';
+
+  const recordPage = (page: PageState) => {
+    recordsInFlight += 1;
+    recordOutcomes({ run, pageIndex: page.index, results: page.results })
+      .catch((err) => void (fatal ??= err))
+      .finally(() => void (recordsInFlight -= 1));
+  };
+  const finishItem = (page: PageState, position: number, result: ItemResult) => {
+    page.results[position] = result;
+    counts[result.outcome] += 1;
+    done += 1;
+    if (result.outcome !== 'cancelled') recentFinishes.push(Date.now());
+    if (recentFinishes.length > 1_000) recentFinishes.splice(0, recentFinishes.length - 1_000);
+    stopReason ??= thresholdReached(input.failureThreshold, counts, done);
+    page.remaining -= 1;
+    if (page.remaining === 0) recordPage(page);
+  };
+  const launch = (page: PageState, position: number, item: CleanupItem) => {
+    inFlight += 1;
+    deleteResourceServer({ run, item, rates: { rate: limits.rate, poolRate: limits.poolRate } })
+      .catch((err) => failedResult(item, err, maxAttempts, Date.now()))
+      .then((result) => {
+        inFlight -= 1;
+        finishItem(page, position, result);
+      });
+  };
+  const drain = async () => {
+    await condition(() => inFlight === 0 && recordsInFlight === 0);
+    if (fatal) throw fatal;
+  };
+
+  let cursor = carried?.cursor ?? { offset: 0, pageIndex: 0 };
+  for (let endOfPlan = false; !endOfPlan && !stopReason; ) {
+    const { items, nextOffset, done: lastPage } = await readPlanPage({ plan: plan.plan, offset: cursor.offset, limit: pageSize });
+    const page: PageState = { index: cursor.pageIndex, results: new Array(items.length), remaining: items.length };
+    for (const [position, item] of items.entries()) {
+      await condition(() => fatal !== undefined || stopReason !== undefined || (!paused && inFlight < limits.window));
+      if (fatal) throw fatal;
+      if (stopReason) finishItem(page, position, cancelledResult(item, stopReason, Date.now()));
+      else launch(page, position, item);
+    }
+    cursor = { offset: nextOffset, pageIndex: cursor.pageIndex + 1 };
+    endOfPlan = lastPage;
+
+    const history = workflowInfo();
+    if (!endOfPlan && !stopReason && (history.continueAsNewSuggested || history.historyLength >= maxEvents)) {
+      phase = 'draining';
+      await drain();
+      await condition(allHandlersFinished);
+      return await continueAsNew<typeof cleanupWorkflow>({
+        ...input,
+        carried: { prepared: plan, cursor, counts, limits, paused, startedAt, generation },
+      });
+    }
+  }
+
+  phase = 'draining';
+  await drain();
+  phase = 'writing-manifest';
+  const finishedAt = Date.now();
+  const summaryBase = {
+    workflowId: info.workflowId,
+    firstRunId: info.firstExecutionRunId,
+    lastRunId: info.runId,
+    execute: input.execute,
+    duplicates: plan.duplicates,
+    invalid: plan.invalid,
+    limits,
+    startedAt: new Date(startedAt).toISOString(),
+    finishedAt: new Date(finishedAt).toISOString(),
+    durationMs: finishedAt - startedAt,
+    generations: generation,
+  };
+  const manifest = await writeManifest({
+    runDir: plan.runDir,
+    plan: plan.plan,
+    ...(stopReason ? { stopReason } : {}),
+    summary: summaryBase,
+  });
+  phase = 'done';
+  await condition(allHandlersFinished);
+  return {
+    ...summaryBase,
+    status: !stopReason ? 'completed' : stopReason.startsWith('cancelled') ? 'cancelled' : 'stopped',
+    total: manifest.total,
+    counts: manifest.counts,
+    missing: manifest.missing,
+    ...(stopReason ? { stopReason } : {}),
+    runDir: plan.runDir,
+    auditFile: manifest.auditFile,
+    manifestDir: manifest.manifestDir,
+    summaryFile: manifest.summaryFile,
+  };
+}
+
+function definedOnly(update: LimitsUpdate): Partial<Limits> {
+  return Object.fromEntries(Object.entries(update).filter(([, v]) => v !== undefined)) as Partial<Limits>;
+}

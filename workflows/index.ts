@@ -1,0 +1,2 @@
+// The worker's workflowsPath: every workflow of rs-cleanup.
+export { cleanupWorkflow } from './cleanup';
