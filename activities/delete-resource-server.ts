@@ -30,6 +30,8 @@ export interface DeleteResourceServerInput {
   item: CleanupItem;
   /** The run's current DeleteResourceServer rates; the worker's limiter follows them. */
   rates: RateSettings;
+  /** After deleting, read the server again and expect it gone. */
+  verify?: boolean;
 }
 
 export interface DeleteActivityDeps {
@@ -40,6 +42,13 @@ export interface DeleteActivityDeps {
   deleteLimiter: CognitoRateLimiter;
   retryBaseDelayMs?: number;
   retryMaxDelayMs?: number;
+  /** Told about every outcome and throttled call (the worker's metrics); optional. */
+  observer?: DeleteActivityObserver;
+}
+
+export interface DeleteActivityObserver {
+  onOutcome(outcome: Outcome): void;
+  onThrottled(operation: string): void;
 }
 
 /** Retry delay for attempt n: exponential, capped, with "equal jitter" so retries do not synchronise. */
@@ -52,7 +61,7 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
   const baseMs = deps.retryBaseDelayMs ?? 1_000;
   const maxMs = deps.retryMaxDelayMs ?? 30_000;
 
-  return async function deleteResourceServer({ run, item, rates }: DeleteResourceServerInput): Promise<ItemResult> {
+  return async function deleteResourceServer({ run, item, rates, verify }: DeleteResourceServerInput): Promise<ItemResult> {
     const context = Context.current();
     const attempt = context.info.attempt;
     const startedAt = Date.now();
@@ -65,6 +74,8 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
       identifier: item.identifier,
       row: item.row,
       ...(item.extra ? { extra: item.extra } : {}),
+      // Deleted although app clients use it (--in-use delete): the audit names them.
+      ...(item.inUseBy ? { inUseBy: item.inUseBy } : {}),
       attempt,
       dryRun: !run.execute,
     });
@@ -75,20 +86,26 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
     const heartbeat = setInterval(() => context.heartbeat(), heartbeatEveryMs);
     heartbeat.unref();
 
-    const result = (outcome: Outcome, extra: Partial<ItemResult> = {}): ItemResult => ({
-      userPoolId: item.userPoolId,
-      identifier: item.identifier,
-      row: item.row,
-      ...(item.extra ? { extra: item.extra } : {}),
-      outcome,
-      attempts: attempt,
-      finishedAt: new Date().toISOString(),
-      ...extra,
-    });
+    const result = (outcome: Outcome, extra: Partial<ItemResult> = {}): ItemResult => {
+      deps.observer?.onOutcome(outcome);
+      return {
+        userPoolId: item.userPoolId,
+        identifier: item.identifier,
+        row: item.row,
+        ...(item.extra ? { extra: item.extra } : {}),
+        outcome,
+        attempts: attempt,
+        finishedAt: new Date().toISOString(),
+        ...extra,
+      };
+    };
     const elapsed = () => ({ startedAt: new Date(startedAt).toISOString(), durationMs: Date.now() - startedAt });
 
     const onError = (error: ClassifiedError, operation: string, limiter: CognitoRateLimiter): ItemResult => {
-      if (error.throttled) limiter.reportThrottled();
+      if (error.throttled) {
+        limiter.reportThrottled();
+        deps.observer?.onThrottled(operation);
+      }
       const fields = {
         operation,
         errorCode: error.code,
@@ -146,8 +163,24 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
           client.send(new DeleteResourceServerCommand({ UserPoolId: item.userPoolId, Identifier: item.identifier })),
         );
         const requestId = deleted.$metadata.requestId;
-        audit.info({ operation: 'DeleteResourceServer', outcome: 'deleted', requestId, backup, ...elapsed() }, 'deleted');
-        return result('deleted', { requestId });
+        let verified = 'verified absent after delete';
+        if (verify) {
+          try {
+            await deps.readLimiter.schedule(item.userPoolId, () =>
+              client.send(new DescribeResourceServerCommand({ UserPoolId: item.userPoolId, Identifier: item.identifier })),
+            );
+            const message = 'DeleteResourceServer succeeded but the server can still be read';
+            audit.error({ operation: 'DescribeResourceServer', outcome: 'failed', reason: 'still-present', requestId, ...elapsed() }, message);
+            return result('failed', { requestId, reason: 'still-present', errorCode: 'StillPresent', errorMessage: message });
+          } catch (err) {
+            const error = classifyCognitoError(err);
+            // A retry reads it again first, finds it absent and reports it deleted.
+            if (error.disposition === 'retry') return onError(error, 'DescribeResourceServer', deps.readLimiter);
+            if (error.disposition === 'fail') verified = `deleted, but the check read failed: ${error.code}`;
+          }
+        }
+        audit.info({ operation: 'DeleteResourceServer', outcome: 'deleted', requestId, verified: verify === true, backup, ...elapsed() }, 'deleted');
+        return result('deleted', { requestId, ...(verify ? { reason: verified } : {}) });
       } catch (err) {
         const error = classifyCognitoError(err);
         if (error.disposition === 'absent') {

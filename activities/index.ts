@@ -4,7 +4,8 @@
  */
 import { CognitoClients, type CognitoClientOptions } from './cognito-clients';
 import { CognitoRateLimiter, type RateSettings } from './rate-limiter';
-import { createDeleteResourceServer } from './delete-resource-server';
+import { createDeleteResourceServer, type DeleteActivityObserver } from './delete-resource-server';
+import { createCheckDependencies } from './check-dependencies';
 import { createPrepareInput } from './prepare-input';
 import { readPlanPage } from './read-plan-page';
 import { recordOutcomes } from './record-outcomes';
@@ -16,6 +17,8 @@ export interface ActivityConfig {
   deleteRates: RateSettings;
   /** DescribeResourceServer limits (Cognito: 20/s per account, 5/s per pool). */
   readRates: RateSettings;
+  /** ListUserPoolClients and DescribeUserPoolClient limits (Cognito: 15/s per account, 5/s per pool); default those. */
+  clientReadRates?: RateSettings;
   /** Where runs write their audit and manifest unless the run names a directory. */
   auditDir: string;
   retryBaseDelayMs?: number;
@@ -26,6 +29,9 @@ export interface ActivityDeps {
   clients: CognitoClients;
   deleteLimiter: CognitoRateLimiter;
   readLimiter: CognitoRateLimiter;
+  clientReadLimiter: CognitoRateLimiter;
+  /** Told about delete outcomes and throttled calls (the worker's metrics); optional. */
+  observer?: DeleteActivityObserver;
 }
 
 export function createActivityDeps(config: ActivityConfig): ActivityDeps {
@@ -33,6 +39,7 @@ export function createActivityDeps(config: ActivityConfig): ActivityDeps {
     clients: new CognitoClients(config.cognito),
     deleteLimiter: new CognitoRateLimiter(config.deleteRates),
     readLimiter: new CognitoRateLimiter(config.readRates),
+    clientReadLimiter: new CognitoRateLimiter(config.clientReadRates ?? { rate: 15, poolRate: 5 }),
   };
 }
 
@@ -40,12 +47,19 @@ export async function closeActivityDeps(deps: ActivityDeps): Promise<void> {
   deps.clients.destroy();
   await deps.deleteLimiter.stop();
   await deps.readLimiter.stop();
+  await deps.clientReadLimiter.stop();
 }
 
 export function createActivities(config: ActivityConfig, deps: ActivityDeps) {
   return {
     prepareInput: createPrepareInput(config.auditDir),
     readPlanPage,
+    checkDependencies: createCheckDependencies({
+      clients: deps.clients,
+      clientReadLimiter: deps.clientReadLimiter,
+      retryBaseDelayMs: config.retryBaseDelayMs,
+      retryMaxDelayMs: config.retryMaxDelayMs,
+    }),
     deleteResourceServer: createDeleteResourceServer({
       ...deps,
       retryBaseDelayMs: config.retryBaseDelayMs,

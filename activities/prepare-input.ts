@@ -14,13 +14,17 @@ import { formatInputErrors, readInputFile, type InputError, type InputFormat } f
 import { orderFairly, sha256File, writePlanFile } from '../common/plan-file';
 import { runFiles, runDirectory } from '../common/run-files';
 import { toCsv } from '../common/csv';
+import { compileProtection, protectionFor } from '../common/protection';
 
 export interface PrepareInputRequest {
   workflowId: string;
   firstRunId: string;
-  source: FileRef & { format?: InputFormat };
+  /** sha256 pins the file (a run started by hand); without it the file is read as it is now (a schedule). */
+  source: Omit<FileRef, 'sha256'> & { sha256?: string; format?: InputFormat };
   /** Directory for audit files; the worker's default when absent. */
   auditDir?: string;
+  /** Protection patterns (see common/protection.ts): matching items are never deleted. */
+  protect?: string[];
 }
 
 export interface PreparedInput {
@@ -32,6 +36,8 @@ export interface PreparedInput {
   /** The first invalid rows, for the result; all of them are in `invalidReport`. */
   invalidSample: InputError[];
   invalidReport?: string;
+  /** Items matched by a protection pattern. */
+  protectedCount: number;
 }
 
 export function createPrepareInput(defaultAuditDir: string) {
@@ -49,7 +55,7 @@ export function createPrepareInput(defaultAuditDir: string) {
         'InputUnreadable',
       );
     }
-    if (actual !== request.source.sha256) {
+    if (request.source.sha256 !== undefined && actual !== request.source.sha256) {
       throw ApplicationFailure.nonRetryable(
         `the input ${request.source.path} changed since the run was started: expected sha256 ${request.source.sha256}, found ${actual}`,
         'InputChangedError',
@@ -69,13 +75,24 @@ export function createPrepareInput(defaultAuditDir: string) {
     if (parsed.errors.length > 0) {
       await writeFile(files.invalidRows, formatInputErrors(parsed.errors, Number.MAX_SAFE_INTEGER) + '\n');
     }
-    const plan = await writePlanFile(files.plan, orderFairly(parsed.items));
+    let rules;
+    try {
+      rules = compileProtection(request.protect ?? []);
+    } catch (err) {
+      throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidProtectionPattern');
+    }
+    const items = parsed.items.map((item) => {
+      const protectedBy = protectionFor(rules, item);
+      return protectedBy ? { ...item, protectedBy } : item;
+    });
+    const plan = await writePlanFile(files.plan, orderFairly(items));
     return {
       runDir,
       plan: { path: plan.path, sha256: plan.sha256 },
       total: plan.total,
       duplicates: parsed.duplicates.length,
       // Rows, not errors: one row can break two rules.
+      protectedCount: items.filter((i) => i.protectedBy).length,
       invalid: new Set(parsed.errors.map((e) => e.row)).size,
       invalidSample: parsed.errors.slice(0, 20),
       ...(parsed.errors.length > 0 ? { invalidReport: files.invalidRows } : {}),

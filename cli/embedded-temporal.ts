@@ -39,7 +39,11 @@ function takeLock(dir: string): () => void {
   return () => rmSync(lock, { force: true });
 }
 
-function isAlive(pid: number): boolean {
+export function embeddedAddressFile(): string {
+  return path.join(dataDirectory(), 'temporal.address');
+}
+
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -48,26 +52,35 @@ function isAlive(pid: number): boolean {
   }
 }
 
-export async function startEmbeddedStack(activities: ActivityConfig, taskQueue = 'rs-cleanup'): Promise<EmbeddedStack> {
+export async function startEmbeddedStack(
+  activities: ActivityConfig,
+  taskQueue = 'rs-cleanup',
+  withWorker = true,
+): Promise<EmbeddedStack> {
   const dir = dataDirectory();
   mkdirSync(dir, { recursive: true });
   const releaseLock = takeLock(dir);
   let server: DevServer | undefined;
   try {
     server = await startDevServer({ dbFile: path.join(dir, 'temporal.db') });
-    const connection = await NativeConnection.connect({ address: server.address });
-    const worker = await createCleanupWorker({ connection, namespace: server.namespace, taskQueue, activities });
-    const running = worker.run();
+    // Other rs-cleanup commands (status, pause...) find this server here while it runs.
+    writeFileSync(embeddedAddressFile(), JSON.stringify({ pid: process.pid, address: server.address }));
     const devServer = server;
+    const connection = withWorker ? await NativeConnection.connect({ address: server.address }) : undefined;
+    const worker = connection
+      ? await createCleanupWorker({ connection, namespace: server.namespace, taskQueue, activities })
+      : undefined;
+    const running = worker?.run();
     return {
       address: server.address,
       namespace: server.namespace,
       taskQueue,
       async stop() {
-        if (worker.worker.getState() === 'RUNNING') worker.worker.shutdown();
-        await running.catch(() => undefined);
-        await connection.close();
+        if (worker?.worker.getState() === 'RUNNING') worker.worker.shutdown();
+        await running?.catch(() => undefined);
+        await connection?.close();
         await devServer.stop();
+        rmSync(embeddedAddressFile(), { force: true });
         releaseLock();
       },
     };

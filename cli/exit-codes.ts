@@ -4,10 +4,12 @@ export const EXIT = {
   ok: 0,
   /** At least one item failed. */
   failures: 1,
-  /** Invalid input or usage: nothing was deleted. */
+  /** Invalid input, usage, a refused run (--max-deletes, --in-use fail) or no confirmation: nothing was deleted. */
   invalidInput: 2,
   /** The run was cancelled or stopped early (failure threshold) with no failed item. */
   stopped: 3,
+  /** The run finished, but some items were skipped (in use by app clients, or protected). */
+  skipped: 4,
 } as const;
 
 /** A mistake in how the command was called: exit 2, nothing done. */

@@ -4,10 +4,21 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { runCommand } from './run';
+import { definedOnly, runCommand } from './run';
+import { listCommand, setRateCommand, signalCommand, statusCommand } from './status';
+import { redriveCommand, reportCommand } from './report';
+import { restoreCommand } from './restore';
+import { discoverCommand } from './discover';
+import {
+  scheduleActionCommand,
+  scheduleCreateCommand,
+  scheduleDescribeCommand,
+  scheduleListCommand,
+} from './schedule';
 import { demoCommand } from './demo';
 import { EXIT, UsageError } from './exit-codes';
 import { ConfigError } from '../worker/config';
+import { TemporalConnectionError } from '../common/temporal-connection';
 
 function positiveNumber(value: string): number {
   const n = Number(value);
@@ -29,8 +40,38 @@ const EXIT_CODES_HELP = `
 Exit codes:
   0  every item ended deleted, already-absent or would-delete
   1  at least one item failed (the manifest's failed.csv re-runs them)
-  2  invalid input or usage: nothing was deleted
-  3  the run was cancelled or stopped early`;
+  2  invalid input, usage, a refused run or no confirmation: nothing was deleted
+  3  the run was cancelled or stopped early
+  4  the run finished, but some items were skipped (in use by app clients, or protected)`;
+
+/** What a cleanup does: shared by run, redrive and schedule create. */
+function addJobOptions(command: Command): Command {
+  return command
+    .option('--execute', 'really delete; without it nothing is deleted and items end would-delete', false)
+    .option('-y, --yes', 'skip the typed confirmation of --execute (needed when standard input is not a terminal)', false)
+    .option('--rate <n>', 'DeleteResourceServer calls per second across the account (default 15)', positiveNumber)
+    .option('--pool-rate <n>', 'DeleteResourceServer calls per second per user pool (default 5)', positiveNumber)
+    .option('--window <n>', 'delete activities in flight at once (default 30, at most 500)', positiveInteger)
+    .addOption(
+      new Option('--in-use <policy>', 'servers whose scopes app clients use: skip them, delete them anyway, or fail the run')
+        .choices(['skip', 'delete', 'fail'])
+        .default('skip'),
+    )
+    .option('--protect <pattern>', 'never delete: POOL or POOL,IDENTIFIER, * and ? wildcards; repeatable (also RS_CLEANUP_PROTECTED)', collect)
+    .option('--protect-file <file>', 'protection patterns, one per line (also RS_CLEANUP_PROTECTED_FILE)')
+    .option('--max-deletes <n>', 'refuse to start when more servers than this would be deleted', positiveInteger)
+    .option('--verify', 'after each delete, read the server again and expect it gone', false)
+    .option('--audit-dir <dir>', 'where the audit log and manifest go (default data/audit, or RS_CLEANUP_AUDIT_DIR on the workers)')
+    .option('--skip-invalid', 'run the valid rows even when some rows are invalid', false)
+    .option('--max-failures <n>', 'stop the run once this many items failed', positiveInteger)
+    .option('--max-failure-percent <p>', 'stop once this percentage of finished items failed (after 20 items)', positiveNumber)
+    .option('--max-attempts <n>', 'attempts per item on throttling and internal errors (default 8)', positiveInteger)
+    .option('--task-queue <name>', 'Temporal task queue (default TEMPORAL_TASK_QUEUE or rs-cleanup)');
+}
+
+function examples(text: string): string {
+  return `\nExamples:\n${text}`;
+}
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -38,44 +79,140 @@ export function buildProgram(): Command {
     .description('Safe, rate-limited bulk deletion of Amazon Cognito resource servers, as a Temporal workflow.')
     .showHelpAfterError()
     .exitOverride();
+  const action = (fn: (...args: any[]) => Promise<number>) => async (...args: any[]) => {
+    process.exitCode = await fn(...args);
+  };
+
+  addJobOptions(
+    program
+      .command('run')
+      .description('Delete the resource servers listed in an input file (a dry-run unless --execute).')
+      .option('-i, --input <file>', 'CSV (header with userPoolId and identifier), JSON array or JSON Lines')
+      .option('--pair <pool,identifier>', 'one item; split at the first comma; repeatable', collect)
+      .addOption(new Option('--format <format>', 'input format (default: from the file name or content)').choices(['csv', 'json', 'jsonl']))
+      .option('--id <workflowId>', 'workflow ID (default: from the input checksum, so a second start attaches)')
+      .option('--json', 'print the summary as JSON', false),
+  )
+    .addHelpText('after', examples(`  rs-cleanup run --input offboarding.csv                 # dry-run: reads every server, deletes nothing
+  rs-cleanup run --input offboarding.csv --execute --rate 10 --max-deletes 500
+  rs-cleanup run --pair us-east-1_AbC123456,https://api.example.com/tenant-a --execute --yes
+${EXIT_CODES_HELP}`))
+    .action(action((options) => runCommand(options)));
 
   program
-    .command('run')
-    .description('Delete the resource servers listed in an input file (a dry-run unless --execute).')
-    .option('-i, --input <file>', 'CSV (header with userPoolId and identifier), JSON array or JSON Lines')
-    .option('--pair <pool,identifier>', 'one item; split at the first comma; repeatable', collect)
-    .addOption(new Option('--format <format>', 'input format (default: from the file name or content)').choices(['csv', 'json', 'jsonl']))
-    .option('--execute', 'really delete; without it nothing is deleted and items end would-delete', false)
-    .option('--rate <n>', 'DeleteResourceServer calls per second across the account (default 15)', positiveNumber)
-    .option('--pool-rate <n>', 'DeleteResourceServer calls per second per user pool (default 5)', positiveNumber)
-    .option('--window <n>', 'delete activities in flight at once (default 30, at most 500)', positiveInteger)
-    .option('--audit-dir <dir>', 'where the audit log and manifest go (default data/audit)')
-    .option('--id <workflowId>', 'workflow ID (default: from the input checksum, so a second start attaches)')
-    .option('--skip-invalid', 'run the valid rows even when some rows are invalid', false)
-    .option('--max-failures <n>', 'stop the run once this many items failed', positiveInteger)
-    .option('--max-failure-percent <p>', 'stop once this percentage of finished items failed (after 20 items)', positiveNumber)
-    .option('--max-attempts <n>', 'attempts per item on throttling and internal errors (default 8)', positiveInteger)
-    .option('--task-queue <name>', 'Temporal task queue (default TEMPORAL_TASK_QUEUE or rs-cleanup)')
-    .option('--json', 'print the summary as JSON', false)
-    .addHelpText(
-      'after',
-      `
-Examples:
-  rs-cleanup run --input offboarding.csv                 # dry-run: reads every server, deletes nothing
-  rs-cleanup run --input offboarding.csv --execute --rate 10
-  rs-cleanup run --pair us-east-1_AbC123456,https://api.example.com/tenant-a --execute
-${EXIT_CODES_HELP}`,
-    )
-    .action(async (options) => {
-      process.exitCode = await runCommand(options);
-    });
+    .command('status <run>')
+    .description('Show the progress of a run (its workflow ID), or its summary when it has ended.')
+    .option('--watch', 'follow a running run with a live bar until it ends', false)
+    .option('--json', 'print as JSON', false)
+    .addHelpText('after', examples('  rs-cleanup status rs-cleanup-1f2e3d4c5b6a-execute --watch'))
+    .action(action((run, options) => statusCommand(run, options)));
+
+  program
+    .command('list')
+    .description('List recent and running runs.')
+    .option('--limit <n>', 'how many runs', positiveInteger, 20)
+    .option('--json', 'print as JSON', false)
+    .addHelpText('after', examples('  rs-cleanup list --limit 5'))
+    .action(action((options) => listCommand(options)));
+
+  for (const verb of ['pause', 'resume', 'cancel'] as const) {
+    const command = program
+      .command(`${verb} <run>`)
+      .description(
+        {
+          pause: 'Pause a run: in-flight items finish, nothing new starts until resume.',
+          resume: 'Resume a paused run.',
+          cancel: 'Cancel a run: in-flight items finish, the rest is recorded as cancelled.',
+        }[verb],
+      )
+      .addHelpText('after', examples(`  rs-cleanup ${verb} rs-cleanup-1f2e3d4c5b6a-execute`));
+    if (verb === 'cancel') command.option('--reason <text>', 'why, for the summary and the audit');
+    command.option('--json', 'print as JSON', false).action(action((run, options) => signalCommand(run, verb, options)));
+  }
+
+  program
+    .command('set-rate <run>')
+    .description('Change the rate and window of a running run.')
+    .option('--rate <n>', 'DeleteResourceServer calls per second across the account', positiveNumber)
+    .option('--pool-rate <n>', 'DeleteResourceServer calls per second per user pool', positiveNumber)
+    .option('--window <n>', 'delete activities in flight at once', positiveInteger)
+    .option('--json', 'print the new limits as JSON', false)
+    .addHelpText('after', examples('  rs-cleanup set-rate rs-cleanup-1f2e3d4c5b6a-execute --rate 5 --window 10'))
+    .action(action((run, options) => setRateCommand(run, definedOnly({ rate: options.rate, poolRate: options.poolRate, window: options.window }), options)));
+
+  program
+    .command('report <run>')
+    .description('Print the outcome table of a finished run from its manifest.')
+    .option('--json', 'print the manifest summary as JSON', false)
+    .addHelpText('after', examples('  rs-cleanup report rs-cleanup-1f2e3d4c5b6a-execute'))
+    .action(action((run, options) => reportCommand(run, options)));
+
+  addJobOptions(
+    program
+      .command('redrive <run>')
+      .description("Run again only the items that failed in a finished run (its manifest's failed.csv).")
+      .option('--json', 'print the summary as JSON', false),
+  )
+    .addHelpText('after', examples(`  rs-cleanup redrive rs-cleanup-1f2e3d4c5b6a-execute --execute\n${EXIT_CODES_HELP}`))
+    .action(action((run, options) => redriveCommand(run, options)));
+
+  program
+    .command('restore')
+    .description('Recreate deleted resource servers from the backups a run recorded (a dry-run unless --execute).')
+    .requiredOption('--from <path>', 'a manifest directory, run directory, summary.json, backups.jsonl or audit.jsonl')
+    .option('--execute', 'really recreate them', false)
+    .option('--json', 'print the results as JSON', false)
+    .addHelpText('after', examples(`  rs-cleanup restore --from data/audit/<workflowId>/<runId>/manifest
+  rs-cleanup restore --from data/audit/<workflowId>/<runId>/audit.jsonl --execute
+Outcomes: restored, would-restore, already-present (same definition), conflict (exists, different; left alone), failed.
+Exit codes: 0 no conflict or failure, 1 otherwise, 2 usage.`))
+    .action(action((options) => restoreCommand(options)));
+
+  program
+    .command('discover')
+    .description('Write an input CSV of the resource servers of a pool whose identifiers match a pattern.')
+    .requiredOption('--pool <userPoolId>', 'the user pool to list')
+    .option('--match <regex>', 'keep identifiers matching this regular expression (default: all)')
+    .option('-o, --output <file>', 'write the CSV here (default: standard output)')
+    .addHelpText('after', examples("  rs-cleanup discover --pool us-east-1_AbC123456 --match '/tenant-0042$' -o offboard-0042.csv"))
+    .action(action((options) => discoverCommand(options)));
+
+  const schedule = program.command('schedule').description('Temporal Schedules for decommissioning runs (need TEMPORAL_ADDRESS).');
+  addJobOptions(
+    schedule
+      .command('create')
+      .description('Create a schedule that runs a cleanup of an input file (overlap policy skip).')
+      .requiredOption('--id <scheduleId>', 'schedule ID; each run gets this ID plus a timestamp')
+      .option('--cron <expr>', 'cron expression, e.g. "0 3 * * 1"')
+      .option('--every <duration>', 'interval, e.g. 6h')
+      .requiredOption('--input <file>', 'input file, as the workers see it; read anew at each run')
+      .option('--json', 'print as JSON', false),
+  )
+    .addHelpText('after', examples('  rs-cleanup schedule create --id weekly-offboarding --cron "0 3 * * 1" --input /audit/offboarding.csv --execute --yes --max-deletes 200'))
+    .action(action((options) => scheduleCreateCommand(options)));
+  schedule
+    .command('list')
+    .description('List schedules.')
+    .option('--json', 'print as JSON', false)
+    .action(action((options) => scheduleListCommand(options)));
+  schedule
+    .command('describe <id>')
+    .description('Show a schedule: spec, input, next and recent runs.')
+    .option('--json', 'print as JSON', false)
+    .action(action((id, options) => scheduleDescribeCommand(id, options)));
+  for (const verb of ['pause', 'unpause', 'trigger', 'delete'] as const) {
+    const command = schedule
+      .command(`${verb} <id>`)
+      .description({ pause: 'Pause a schedule.', unpause: 'Unpause a schedule.', trigger: 'Start a run now (skipped if one is running).', delete: 'Delete a schedule (runs already started go on).' }[verb])
+      .addHelpText('after', examples(`  rs-cleanup schedule ${verb} weekly-offboarding`));
+    if (verb === 'pause' || verb === 'unpause') command.option('--note <text>', 'why');
+    command.option('--json', 'print as JSON', false).action(action((id, options) => scheduleActionCommand(id, verb, options)));
+  }
 
   program
     .command('demo')
     .description('Seed a local Cognito emulator and run a real --execute cleanup of examples/offboarding.csv against it.')
-    .action(async () => {
-      process.exitCode = await demoCommand();
-    });
+    .action(action(() => demoCommand()));
 
   return program;
 }
@@ -93,7 +230,7 @@ async function main(): Promise<void> {
       process.exitCode = EXIT.ok;
     } else if (code?.startsWith('commander.')) {
       process.exitCode = EXIT.invalidInput;
-    } else if (err instanceof UsageError || err instanceof ConfigError) {
+    } else if (err instanceof UsageError || err instanceof ConfigError || err instanceof TemporalConnectionError) {
       process.stderr.write(`rs-cleanup: ${err.message}\n`);
       process.exitCode = EXIT.invalidInput;
     } else {

@@ -1,41 +1,49 @@
 /**
  * `rs-cleanup run`: validates the input locally (nothing starts when a row is
- * invalid), starts the cleanup workflow (or attaches to the same run when it is
- * already going), shows progress, prints the summary and picks the exit code.
+ * invalid), asks for confirmation before a real delete, starts the cleanup
+ * workflow (or attaches to the same run when it is already going), shows
+ * progress, prints the summary and picks the exit code.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Client, Connection, WorkflowIdConflictPolicy } from '@temporalio/client';
+import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import { formatInputErrors, parsePairs, readInputFile, type InputFormat, type ParsedInput } from '../common/input-reader';
 import { sha256File } from '../common/plan-file';
 import { toCsv } from '../common/csv';
-import type { Limits } from '../common/types';
-import { readWorkerConfig } from '../worker/config';
-import {
-  cleanupWorkflow,
-  progressQuery,
-  type CleanupInput,
-  type CleanupSummary,
-} from '../workflows/cleanup';
-import { dataDirectory, startEmbeddedStack, type EmbeddedStack } from './embedded-temporal';
+import { compileProtection, parseProtectionPatterns, protectionFor } from '../common/protection';
+import type { InUsePolicy, Limits } from '../common/types';
+import { cleanupWorkflow, progressQuery, type CleanupInput, type CleanupSummary } from '../workflows/cleanup';
+import { dataDirectory } from './embedded-temporal';
+import { connectTemporal, type TemporalTarget } from './temporal-target';
 import { ProgressLine } from './progress';
+import { confirmDeletion } from './confirm';
 import { EXIT, UsageError } from './exit-codes';
 
-export interface RunOptions {
-  input?: string;
-  pair?: string[];
-  format?: InputFormat;
+/** Options shared by `run`, `redrive` and `schedule create`: what a cleanup does. */
+export interface JobOptions {
   execute: boolean;
   rate?: number;
   poolRate?: number;
   window?: number;
   auditDir?: string;
-  json: boolean;
-  id?: string;
   skipInvalid: boolean;
   maxFailures?: number;
   maxFailurePercent?: number;
   maxAttempts?: number;
+  inUse?: InUsePolicy;
+  protect?: string[];
+  protectFile?: string;
+  maxDeletes?: number;
+  verify: boolean;
+}
+
+export interface RunOptions extends JobOptions {
+  input?: string;
+  pair?: string[];
+  format?: InputFormat;
+  json: boolean;
+  yes: boolean;
+  id?: string;
   taskQueue?: string;
 }
 
@@ -43,26 +51,44 @@ export async function runCommand(options: RunOptions): Promise<number> {
   const source = await resolveSource(options);
   const parsed = source.parsed;
   if (parsed.errors.length > 0) {
-    process.stderr.write(
-      `${parsed.errors.length} invalid row(s) in ${source.path}:\n${formatInputErrors(parsed.errors)}\n`,
-    );
+    process.stderr.write(`${parsed.errors.length} invalid row(s) in ${source.path}:\n${formatInputErrors(parsed.errors)}\n`);
     if (!options.skipInvalid) {
       process.stderr.write('Nothing was deleted. Fix the rows above, or pass --skip-invalid to run only the valid ones.\n');
       return EXIT.invalidInput;
     }
   }
   if (parsed.duplicates.length > 0) {
-    process.stderr.write(`${parsed.duplicates.length} duplicate row(s) will run once (first: row ${parsed.duplicates[0]!.row} repeats row ${parsed.duplicates[0]!.firstRow}).\n`);
+    const first = parsed.duplicates[0]!;
+    process.stderr.write(`${parsed.duplicates.length} duplicate row(s) will run once (first: row ${first.row} repeats row ${first.firstRow}).\n`);
   }
-  if (parsed.items.length === 0) {
-    process.stderr.write(`No items to process in ${source.path}.\n`);
+  const protect = protectionPatterns(options);
+  const rules = compileProtection(protect);
+  const deletable = parsed.items.filter((item) => !protectionFor(rules, item)).length;
+  if (options.maxDeletes !== undefined && deletable > options.maxDeletes) {
+    process.stderr.write(
+      `Refusing to start: ${deletable} resource servers would be deleted, more than --max-deletes ${options.maxDeletes}. Nothing was deleted.\n`,
+    );
+    return EXIT.invalidInput;
+  }
+  if (options.execute) {
+    await confirmDeletion(deletable, {
+      yes: options.yes,
+      what: `About to delete resource servers listed in ${source.path} (${deletable} after protection; those used by app clients are ${(options.inUse ?? 'skip') === 'skip' ? 'skipped' : options.inUse === 'fail' ? 'a reason to stop' : 'deleted too'}).`,
+    });
   }
 
   const sha256 = await sha256File(source.path);
+  const input = cleanupInputFrom(options, { path: source.path, sha256, ...(options.format ? { format: options.format } : {}) }, protect);
   const workflowId = options.id ?? `rs-cleanup-${sha256.slice(0, 12)}-${options.execute ? 'execute' : 'dry-run'}`;
+  const target = await connectTemporal({ needsWorker: true, taskQueue: options.taskQueue });
+  return await startAndWatch(target, workflowId, input, { json: options.json, count: parsed.items.length });
+}
+
+/** The workflow input for a cleanup, from the command-line options. */
+export function cleanupInputFrom(options: JobOptions, source: CleanupInput['source'], protect: string[]): CleanupInput {
   const limits: Partial<Limits> = definedOnly({ rate: options.rate, poolRate: options.poolRate, window: options.window });
-  const input: CleanupInput = {
-    source: { path: source.path, sha256, ...(options.format ? { format: options.format } : {}) },
+  return {
+    source,
     execute: options.execute,
     limits,
     ...(options.auditDir ? { auditDir: path.resolve(options.auditDir) } : {}),
@@ -71,9 +97,43 @@ export async function runCommand(options: RunOptions): Promise<number> {
       ? { failureThreshold: definedOnly({ count: options.maxFailures, percent: options.maxFailurePercent }) }
       : {}),
     ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
+    inUse: options.inUse ?? 'skip',
+    ...(protect.length > 0 ? { protect } : {}),
+    ...(options.maxDeletes !== undefined ? { maxDeletes: options.maxDeletes } : {}),
+    ...(options.verify ? { verify: true } : {}),
   };
+}
 
-  const target = await connectTemporal(options.taskQueue);
+/**
+ * Protection patterns from --protect, --protect-file, RS_CLEANUP_PROTECTED
+ * (patterns separated by ';' or newlines) and RS_CLEANUP_PROTECTED_FILE, all
+ * of them together. A bad pattern is a usage error: nothing starts.
+ */
+export function protectionPatterns(options: Pick<JobOptions, 'protect' | 'protectFile'>): string[] {
+  const patterns = [...(options.protect ?? []), ...parseProtectionPatterns(process.env.RS_CLEANUP_PROTECTED ?? '')];
+  for (const file of [options.protectFile, process.env.RS_CLEANUP_PROTECTED_FILE]) {
+    if (!file) continue;
+    try {
+      patterns.push(...parseProtectionPatterns(readFileSync(file, 'utf8')));
+    } catch (err) {
+      throw new UsageError(`cannot read the protection file ${file}: ${(err as Error).message}`);
+    }
+  }
+  try {
+    compileProtection(patterns);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return patterns;
+}
+
+/** Starts the workflow (attaching when that ID is running), follows it, prints the summary. */
+export async function startAndWatch(
+  target: TemporalTarget,
+  workflowId: string,
+  input: CleanupInput,
+  options: { json: boolean; count: number },
+): Promise<number> {
   const stopOnSignal = () => {
     process.stderr.write(
       `\nInterrupted. ${target.embedded ? 'Run the same command again to resume' : 'The run goes on in Temporal'} (workflow ID ${workflowId}).\n`,
@@ -83,6 +143,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
   process.once('SIGINT', stopOnSignal);
   process.once('SIGTERM', stopOnSignal);
   try {
+    const requestedAt = Date.now();
     const handle = await target.client.workflow.start(cleanupWorkflow, {
       taskQueue: target.taskQueue,
       workflowId,
@@ -90,12 +151,15 @@ export async function runCommand(options: RunOptions): Promise<number> {
       // The same offboarding started twice attaches to the running workflow.
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
     });
+    const { startTime } = await handle.describe();
+    const attached = startTime.getTime() < requestedAt - 1_000;
     process.stderr.write(
-      `${options.execute ? 'EXECUTE: deleting' : 'Dry-run (pass --execute to delete): checking'} ${parsed.items.length} resource server(s); workflow ID ${workflowId}\n`,
+      attached
+        ? `Attached to the run already going since ${startTime.toISOString()} (workflow ID ${workflowId}); not starting a second one.\n`
+        : `${input.execute ? 'EXECUTE: deleting' : 'Dry-run (pass --execute to delete): checking'} ${options.count} resource server(s); workflow ID ${workflowId}\n`,
     );
-    const summary = await watch(target.client, handle.workflowId, !options.json);
-    if (options.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
-    else process.stdout.write(formatSummary(summary));
+    const summary = await followToEnd(target, workflowId, !options.json);
+    process.stdout.write(options.json ? JSON.stringify(summary, null, 2) + '\n' : formatSummary(summary));
     return exitCodeOf(summary);
   } finally {
     process.off('SIGINT', stopOnSignal);
@@ -105,14 +169,16 @@ export async function runCommand(options: RunOptions): Promise<number> {
 }
 
 export function exitCodeOf(summary: CleanupSummary): number {
-  if (summary.status === 'invalid-input') return EXIT.invalidInput;
+  if (summary.status === 'invalid-input' || summary.status === 'refused') return EXIT.invalidInput;
   if (summary.counts.failed > 0 || summary.missing > 0) return EXIT.failures;
   if (summary.status !== 'completed') return EXIT.stopped;
+  if (summary.counts['skipped-in-use'] > 0 || summary.counts['skipped-protected'] > 0) return EXIT.skipped;
   return EXIT.ok;
 }
 
-async function watch(client: Client, workflowId: string, showProgress: boolean): Promise<CleanupSummary> {
-  const handle = client.workflow.getHandle<typeof cleanupWorkflow>(workflowId);
+/** Shows progress (when asked) until the workflow ends, following continue-as-new. */
+export async function followToEnd(target: TemporalTarget, workflowId: string, showProgress: boolean): Promise<CleanupSummary> {
+  const handle = target.client.workflow.getHandle<typeof cleanupWorkflow>(workflowId);
   const line = new ProgressLine();
   let finished = false;
   const poll = (async () => {
@@ -139,12 +205,11 @@ export function formatSummary(s: CleanupSummary): string {
     '',
     `Run ${s.workflowId}: ${s.status}${s.stopReason ? ` (${s.stopReason})` : ''}${s.execute ? '' : ' — dry-run, nothing deleted'}`,
     `  items           ${s.total}${s.duplicates ? ` (+${s.duplicates} duplicate rows run once)` : ''}`,
-    ...Object.entries(s.counts).map(([outcome, n]) => `  ${outcome.padEnd(16)}${n}`),
+    ...Object.entries(s.counts).map(([outcome, n]) => `  ${outcome.padEnd(18)}${n}`),
     `  duration        ${(s.durationMs / 1000).toFixed(1)} s`,
   ];
-  if (s.status === 'invalid-input') {
-    lines.push(`  invalid rows    ${s.invalid}; see ${s.invalidReport}`);
-  }
+  if (s.status === 'invalid-input') lines.push(`  invalid rows    ${s.invalid}; see ${s.invalidReport}`);
+  if (s.inUseReport) lines.push(`  in use          ${s.inUse} used by app clients; see ${s.inUseReport}`);
   if (s.missing > 0) lines.push(`  MISSING         ${s.missing} items have no recorded outcome; see the audit`);
   if (s.auditFile) lines.push(`  audit           ${s.auditFile}`);
   if (s.manifestDir) lines.push(`  manifest        ${s.manifestDir}`);
@@ -152,43 +217,6 @@ export function formatSummary(s: CleanupSummary): string {
     lines.push('', `Re-run only the failures: rs-cleanup run --input ${path.join(s.manifestDir, 'failed.csv')}${s.execute ? ' --execute' : ''}`);
   }
   return lines.join('\n') + '\n';
-}
-
-interface TemporalTarget {
-  client: Client;
-  taskQueue: string;
-  embedded: boolean;
-  close(): Promise<void>;
-}
-
-/** TEMPORAL_ADDRESS set: only start the workflow there. Unset: the embedded default. */
-async function connectTemporal(taskQueueOption?: string): Promise<TemporalTarget> {
-  const config = readWorkerConfig();
-  const taskQueue = taskQueueOption ?? config.temporal.taskQueue;
-  let stack: EmbeddedStack | undefined;
-  let address = process.env.TEMPORAL_ADDRESS;
-  let namespace = config.temporal.namespace;
-  if (!address) {
-    process.stderr.write('No TEMPORAL_ADDRESS: starting the embedded Temporal dev server and a worker...\n');
-    const activities = {
-      ...config.activities,
-      auditDir: process.env.RS_CLEANUP_AUDIT_DIR ? config.activities.auditDir : path.join(dataDirectory(), 'audit'),
-    };
-    stack = await startEmbeddedStack(activities, taskQueue);
-    address = stack.address;
-    namespace = stack.namespace;
-  }
-  const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace });
-  return {
-    client,
-    taskQueue,
-    embedded: stack !== undefined,
-    async close() {
-      await connection.close();
-      await stack?.stop();
-    },
-  };
 }
 
 interface ResolvedSource {
@@ -218,6 +246,6 @@ async function resolveSource(options: RunOptions): Promise<ResolvedSource> {
   return { path: file, parsed };
 }
 
-function definedOnly<T extends object>(value: T): Partial<T> {
+export function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -119,6 +119,8 @@ export async function writePlanFile(filePath: string, items: CleanupItem[]): Pro
 function toPlanLine(item: CleanupItem): string {
   const line: CleanupItem = { userPoolId: item.userPoolId, identifier: item.identifier, row: item.row };
   if (item.extra !== undefined) line.extra = item.extra;
+  if (item.protectedBy !== undefined) line.protectedBy = item.protectedBy;
+  if (item.inUseBy !== undefined) line.inUseBy = item.inUseBy;
   return `${JSON.stringify(line)}\n`;
 }
 

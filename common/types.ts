@@ -11,6 +11,10 @@ export interface CleanupItem {
   row: number;
   /** Extra input columns (a tenant, a ticket), carried into the audit and manifest. */
   extra?: Record<string, string>;
+  /** Set while preparing the run: the protection pattern that matches this item. */
+  protectedBy?: string;
+  /** Set by the dependency check: app clients (`name (id)`) whose AllowedOAuthScopes use this server's scopes. */
+  inUseBy?: string[];
 }
 
 /** The words the operator sees. */
@@ -18,10 +22,14 @@ export type Outcome =
   | 'deleted'
   | 'already-absent'
   | 'would-delete'
+  | 'skipped-in-use'
+  | 'skipped-protected'
   | 'failed'
   | 'cancelled';
 
-export const OUTCOMES: readonly Outcome[] = ['deleted', 'already-absent', 'would-delete', 'failed', 'cancelled'];
+export const OUTCOMES: readonly Outcome[] = [
+  'deleted', 'already-absent', 'would-delete', 'skipped-in-use', 'skipped-protected', 'failed', 'cancelled',
+];
 
 /** A file the workers can read, pinned by its checksum so a change mid-run fails clearly. */
 export interface FileRef {
@@ -76,14 +84,13 @@ export interface ItemResult {
   finishedAt: string;
 }
 
-export interface OutcomeCounts {
-  deleted: number;
-  'already-absent': number;
-  'would-delete': number;
-  failed: number;
-  cancelled: number;
-}
+export type OutcomeCounts = Record<Outcome, number>;
 
 export function emptyCounts(): OutcomeCounts {
-  return { deleted: 0, 'already-absent': 0, 'would-delete': 0, failed: 0, cancelled: 0 };
+  return {
+    deleted: 0, 'already-absent': 0, 'would-delete': 0, 'skipped-in-use': 0, 'skipped-protected': 0, failed: 0, cancelled: 0,
+  };
 }
+
+/** What to do with a resource server whose scopes app clients still use. */
+export type InUsePolicy = 'skip' | 'delete' | 'fail';

@@ -38,6 +38,7 @@ const FAULT_ERRORS = [
   'InvalidParameterException',
   'ConcurrentModificationException',
   'DropConnection',
+  'AcknowledgeWithoutApplying',
 ];
 
 export function defaultQuotaConfig(): QuotaConfig {

@@ -126,6 +126,10 @@ export class EmulatorCore {
       this.stats.recordAccepted(now, operation.category, operation.name, userPoolId);
 
       validateConstraints(operation.input, input);
+      if (fault.action.kind === 'acknowledgeWithoutApplying') {
+        this.stats.recordOutcome(operation.name, 'AcknowledgedWithoutApplying');
+        return { kind: 'respond', status: 200, headers: { 'content-type': JSON_CONTENT_TYPE, 'x-amzn-requestid': requestId }, body: '{}' };
+      }
       const result = operation.run(input, { model: this.model, stats: this.stats, region: caller.region, nowMs: now });
       if (fault.action.kind === 'dropAfter') {
         this.stats.recordOutcome(operation.name, 'DroppedAfterProcessing');

@@ -15,7 +15,9 @@ export type FaultAction =
   /** Destroy the socket before the operation runs. */
   | { kind: 'dropBefore' }
   /** Run the operation, then destroy the socket instead of answering. */
-  | { kind: 'dropAfter' };
+  | { kind: 'dropAfter' }
+  /** Answer success without applying the change: a write that did not stick. */
+  | { kind: 'acknowledgeWithoutApplying' };
 
 export interface FaultDecision {
   latencyMs: number;
@@ -70,6 +72,8 @@ export class FaultInjector {
     const rule = config.failNext[index]!;
     rule.count--;
     if (rule.count <= 0) config.failNext.splice(index, 1);
-    return rule.error === 'DropConnection' ? { kind: 'dropBefore' } : { kind: 'error', error: rule.error };
+    if (rule.error === 'DropConnection') return { kind: 'dropBefore' };
+    if (rule.error === 'AcknowledgeWithoutApplying') return { kind: 'acknowledgeWithoutApplying' };
+    return { kind: 'error', error: rule.error };
   }
 }

@@ -78,7 +78,12 @@ export interface FailNextRule {
   operation?: string;
   /** How many more calls fail; the rule is dropped when it reaches 0. */
   count: number;
-  error: FaultErrorType | 'DropConnection';
+  /**
+   * AcknowledgeWithoutApplying answers 200 `{}` and changes nothing: a delete
+   * that did not stick (only meaningful for operations whose answer is empty,
+   * such as DeleteResourceServer).
+   */
+  error: FaultErrorType | 'DropConnection' | 'AcknowledgeWithoutApplying';
 }
 
 export interface FaultConfig {

@@ -1,29 +1,60 @@
 /**
  * The worker's configuration, read from the environment. Every variable is
  * listed here, with its default; a bad value stops the worker with a message
- * naming the variable.
+ * naming the variable. An empty variable counts as unset (Compose passes
+ * `${VAR:-}` through as ''). docs/deployment.md documents each one, and
+ * test/deployment/compose.test.ts checks that it does.
  */
 import path from 'node:path';
 import type { ActivityConfig } from '../activities';
+import { TEMPORAL_CONNECTION_ENV } from '../common/temporal-connection';
 
 export interface WorkerConfig {
   temporal: { address: string; namespace: string; taskQueue: string };
   activities: ActivityConfig;
   /** Activity tasks this worker runs at once (deletes wait inside the rate limiter). */
   maxConcurrentActivities: number;
+  /**
+   * Delete activities started per second across ALL workers of the task queue,
+   * enforced by the Temporal server: the account-wide limit, however many workers run.
+   */
+  deleteTaskQueueRate: number;
+  metrics: {
+    host: string;
+    /** The job's own counters on /metrics; off when absent. */
+    port?: number;
+    /** The Temporal SDK runtime's Prometheus endpoint; off when absent. */
+    temporalPort?: number;
+  };
   logLevel: string;
 }
 
+/**
+ * RS_CLEANUP_TASK_QUEUE_RATE defaults to this share of RS_CLEANUP_RATE. The
+ * server's limit is a token bucket per task-queue partition holding about a
+ * second's worth of tasks, so it bounds the sustained rate, not every second:
+ * measured with three workers against a 15/s quota, a limit of 15/s still let
+ * them offer up to 19 deletes in a second, throttled all through the run; 12/s
+ * kept every second after the first two at or under 14, throttled (almost)
+ * only in the start-up burst. docs/deployment.md has the numbers.
+ */
+export const TASK_QUEUE_RATE_SHARE = 0.8;
+
 export const ENV_DEFAULTS = {
-  TEMPORAL_ADDRESS: 'localhost:7233',
-  TEMPORAL_NAMESPACE: 'default',
+  // TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and the TLS / API key settings (read by common/temporal-connection.ts).
+  ...TEMPORAL_CONNECTION_ENV,
   TEMPORAL_TASK_QUEUE: 'rs-cleanup',
   RS_CLEANUP_RATE: '15',
   RS_CLEANUP_POOL_RATE: '5',
+  /** '' = RS_CLEANUP_RATE x TASK_QUEUE_RATE_SHARE. */
+  RS_CLEANUP_TASK_QUEUE_RATE: '',
   RS_CLEANUP_READ_RATE: '20',
   RS_CLEANUP_POOL_READ_RATE: '5',
   RS_CLEANUP_AUDIT_DIR: 'data/audit',
   RS_CLEANUP_MAX_CONCURRENT_ACTIVITIES: '200',
+  RS_CLEANUP_METRICS_PORT: '',
+  RS_CLEANUP_METRICS_HOST: '0.0.0.0',
+  TEMPORAL_METRICS_PORT: '',
   COGNITO_ENDPOINT: '',
   LOG_LEVEL: 'info',
 } as const;
@@ -35,7 +66,7 @@ export class ConfigError extends Error {
 }
 
 export function readWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  const get = (name: EnvName): string => env[name] ?? ENV_DEFAULTS[name];
+  const get = (name: EnvName): string => env[name]?.trim() || ENV_DEFAULTS[name];
   const positive = (name: EnvName): number => {
     const value = Number(get(name));
     if (!Number.isFinite(value) || value <= 0) {
@@ -43,7 +74,18 @@ export function readWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     }
     return value;
   };
+  const port = (name: EnvName): number | undefined => {
+    if (get(name) === '') return undefined;
+    const value = Number(get(name));
+    if (!Number.isInteger(value) || value < 0 || value > 65_535) {
+      throw new ConfigError(`${name} must be a port number (0 picks a free one), got '${get(name)}'`);
+    }
+    return value;
+  };
   const endpoint = get('COGNITO_ENDPOINT');
+  const rate = positive('RS_CLEANUP_RATE');
+  const metricsPort = port('RS_CLEANUP_METRICS_PORT');
+  const temporalMetricsPort = port('TEMPORAL_METRICS_PORT');
   return {
     temporal: {
       address: get('TEMPORAL_ADDRESS'),
@@ -52,11 +94,18 @@ export function readWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     },
     activities: {
       cognito: endpoint ? { endpoint } : {},
-      deleteRates: { rate: positive('RS_CLEANUP_RATE'), poolRate: positive('RS_CLEANUP_POOL_RATE') },
+      deleteRates: { rate, poolRate: positive('RS_CLEANUP_POOL_RATE') },
       readRates: { rate: positive('RS_CLEANUP_READ_RATE'), poolRate: positive('RS_CLEANUP_POOL_READ_RATE') },
       auditDir: path.resolve(get('RS_CLEANUP_AUDIT_DIR')),
     },
     maxConcurrentActivities: positive('RS_CLEANUP_MAX_CONCURRENT_ACTIVITIES'),
+    deleteTaskQueueRate:
+      get('RS_CLEANUP_TASK_QUEUE_RATE') === '' ? rate * TASK_QUEUE_RATE_SHARE : positive('RS_CLEANUP_TASK_QUEUE_RATE'),
+    metrics: {
+      host: get('RS_CLEANUP_METRICS_HOST'),
+      ...(metricsPort !== undefined ? { port: metricsPort } : {}),
+      ...(temporalMetricsPort !== undefined ? { temporalPort: temporalMetricsPort } : {}),
+    },
     logLevel: get('LOG_LEVEL'),
   };
 }

@@ -1,10 +1,23 @@
 /**
  * Builds a worker for the cleanup workflow and its activities. Used by the
  * worker entry (worker/main.ts) and by the CLI's embedded default.
+ *
+ * One worker process is two Temporal workers on one connection:
+ * - the main task queue: the workflows and the bookkeeping activities;
+ * - `<taskQueue>-deletes`: the delete activities, with the server-side
+ *   task-queue rate limit (`maxTaskQueueActivitiesPerSecond`), which the
+ *   Temporal server enforces across ALL workers polling that queue. That is
+ *   what keeps many workers under one account-wide Cognito quota: per-worker
+ *   limits would multiply with the number of workers. Each delete activity
+ *   makes at most one DeleteResourceServer call, so R activities/s means at
+ *   most R deletes/s.
+ * The per-worker limiter (bottleneck) still runs inside each activity: it holds
+ * the per-pool limit and slows down when Cognito throttles anyway.
  */
 import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { closeActivityDeps, createActivities, createActivityDeps, type ActivityConfig } from '../activities';
+import type { JobMetrics } from './metrics';
 
 export interface CleanupWorkerOptions {
   connection: NativeConnection;
@@ -12,34 +25,85 @@ export interface CleanupWorkerOptions {
   taskQueue: string;
   activities: ActivityConfig;
   maxConcurrentActivities?: number;
+  /**
+   * Delete activities started per second across all workers of the deletes
+   * queue (server-enforced). Default `activities.deleteRates.rate`, right for
+   * one worker (the CLI's embedded one); worker/main.ts passes the configured
+   * RS_CLEANUP_TASK_QUEUE_RATE.
+   */
+  deleteTaskQueueRate?: number;
+  /** Counts outcomes and throttled calls, and reads the limiter's current rate. */
+  metrics?: JobMetrics;
 }
 
 export interface CleanupWorker {
+  /** Polls the main task queue (workflows, bookkeeping activities). */
   worker: Worker;
-  /** Resolves when the worker has stopped and its clients are closed. */
+  /** Polls the deletes task queue. Stops when `worker` stops, and the other way round. */
+  deleteWorker: Worker;
+  /** Resolves when both workers have stopped and the clients are closed. */
   run(): Promise<void>;
+  /** Starts a graceful shutdown of both workers. */
+  shutdown(): void;
+  /** True while both workers are running (the metrics server's /healthz). */
+  isRunning(): boolean;
 }
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '..', 'workflows');
 
+/** The queue the cleanup workflow sends deletes to by default (see `deleteTaskQueue` in workflows/cleanup.ts). */
+export function deleteTaskQueueFor(taskQueue: string): string {
+  return `${taskQueue}-deletes`;
+}
+
 export async function createCleanupWorker(options: CleanupWorkerOptions): Promise<CleanupWorker> {
-  const deps = createActivityDeps(options.activities);
-  const worker = await Worker.create({
-    connection: options.connection,
-    namespace: options.namespace,
-    taskQueue: options.taskQueue,
-    workflowsPath: WORKFLOWS_PATH,
-    activities: createActivities(options.activities, deps),
-    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 200,
-  });
+  const deps = { ...createActivityDeps(options.activities), ...(options.metrics ? { observer: options.metrics } : {}) };
+  options.metrics?.watchDeleteRate(() => deps.deleteLimiter.currentRate());
+  const activities = createActivities(options.activities, deps);
+  const maxConcurrent = options.maxConcurrentActivities ?? 200;
+  let worker: Worker | undefined;
+  let deleteWorker: Worker | undefined;
+  const stopBoth = () => {
+    for (const w of [worker, deleteWorker]) if (w?.getState() === 'RUNNING') w.shutdown();
+  };
+  try {
+    worker = await Worker.create({
+      connection: options.connection,
+      namespace: options.namespace,
+      taskQueue: options.taskQueue,
+      workflowsPath: WORKFLOWS_PATH,
+      // deleteResourceServer stays registered here too: runs started before the
+      // deletes queue existed scheduled their deletes on this queue.
+      activities,
+      maxConcurrentActivityTaskExecutions: maxConcurrent,
+    });
+    deleteWorker = await Worker.create({
+      connection: options.connection,
+      namespace: options.namespace,
+      taskQueue: deleteTaskQueueFor(options.taskQueue),
+      activities: { deleteResourceServer: activities.deleteResourceServer },
+      maxConcurrentActivityTaskExecutions: maxConcurrent,
+      maxTaskQueueActivitiesPerSecond: options.deleteTaskQueueRate ?? options.activities.deleteRates.rate,
+    });
+  } catch (err) {
+    await closeActivityDeps(deps);
+    throw err;
+  }
+  const main = worker;
+  const deletes = deleteWorker;
   return {
-    worker,
+    worker: main,
+    deleteWorker: deletes,
     async run() {
-      try {
-        await worker.run();
-      } finally {
-        await closeActivityDeps(deps);
-      }
+      // A process polls both queues or neither: when one worker stops (a
+      // shutdown, or a fatal error), the other is asked to stop too.
+      const runs = [main.run(), deletes.run()].map((running) => running.finally(stopBoth));
+      const results = await Promise.allSettled(runs);
+      await closeActivityDeps(deps);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
     },
+    shutdown: stopBoth,
+    isRunning: () => main.getState() === 'RUNNING' && deletes.getState() === 'RUNNING',
   };
 }

@@ -31,7 +31,7 @@ import {
 import type { CleanupActivities } from '../activities';
 import type { PreparedInput } from '../activities/prepare-input';
 import type { InputError, InputFormat } from '../common/input-reader';
-import type { CleanupItem, FileRef, ItemResult, Limits, OutcomeCounts, RunContext } from '../common/types';
+import type { CleanupItem, FileRef, InUsePolicy, ItemResult, Limits, OutcomeCounts, RunContext } from '../common/types';
 import { DEFAULT_LIMITS, emptyCounts } from '../common/types';
 
 // ---------------------------------------------------------------------------
@@ -48,8 +48,11 @@ export interface FailureThreshold {
 }
 
 export interface CleanupInput {
-  /** The operator's input file, as the workers see it, pinned by its sha256. */
-  source: FileRef & { format?: InputFormat };
+  /**
+   * The operator's input file, as the workers see it. A sha256 pins it (a run
+   * started by hand); a schedule leaves it out so each run reads the file as it is.
+   */
+  source: Omit<FileRef, 'sha256'> & { sha256?: string; format?: InputFormat };
   /** Only `true` deletes; otherwise a dry-run reports `would-delete`. */
   execute: boolean;
   limits?: Partial<Limits>;
@@ -57,6 +60,14 @@ export interface CleanupInput {
   auditDir?: string;
   /** Run the valid rows even when some are invalid (default: refuse to start). */
   skipInvalidRows?: boolean;
+  /** Servers whose scopes app clients use: skip them (default), delete them anyway, or refuse the run. */
+  inUse?: InUsePolicy;
+  /** Protection patterns (common/protection.ts): matching items are never deleted. */
+  protect?: string[];
+  /** Refuse to start when more servers than this would be deleted. */
+  maxDeletes?: number;
+  /** After each delete, read the server again and expect it gone. */
+  verify?: boolean;
   failureThreshold?: FailureThreshold;
   /** Delete attempts per item, for throttling and internal errors; default 8. */
   maxAttempts?: number;
@@ -66,13 +77,19 @@ export interface CleanupInput {
   continueAsNewAfterEvents?: number;
   /** How soon a delete on a dead worker is retried elsewhere; default 30 s. */
   heartbeatTimeoutSeconds?: number;
+  /**
+   * Task queue of the delete activities; default `<this workflow's task queue>-deletes`.
+   * Its own queue so the server's task-queue rate limit (one account-wide limit
+   * across all workers) applies to deletes and not to the bookkeeping activities.
+   */
+  deleteTaskQueue?: string;
   /** Set by the workflow itself when it continues as new. */
   carried?: CarriedState;
 }
 
 /** All that crosses a continue-as-new: counters and the cursor, never items. */
 export interface CarriedState {
-  prepared: PreparedInput;
+  prepared: PreparedRun;
   cursor: { offset: number; pageIndex: number };
   counts: OutcomeCounts;
   limits: Limits;
@@ -81,7 +98,10 @@ export interface CarriedState {
   generation: number;
 }
 
-export type CleanupStatus = 'completed' | 'cancelled' | 'stopped' | 'invalid-input';
+/** The prepared input after the dependency check: the plan to run and what the checks found. */
+export type PreparedRun = PreparedInput & { inUse: number; inUseReport?: string };
+
+export type CleanupStatus = 'completed' | 'cancelled' | 'stopped' | 'invalid-input' | 'refused';
 
 export interface CleanupSummary {
   status: CleanupStatus;
@@ -93,6 +113,11 @@ export interface CleanupSummary {
   invalid: number;
   invalidSample?: InputError[];
   invalidReport?: string;
+  /** Items matched by a protection pattern, and items whose scopes app clients use. */
+  protectedCount: number;
+  inUse: number;
+  inUseReport?: string;
+  /** Why the run stopped early or was refused. */
   stopReason?: string;
   /** Plan items with no recorded outcome; always 0 unless something is badly wrong. */
   missing: number;
@@ -194,6 +219,18 @@ function cancelledResult(item: CleanupItem, reason: string, at: number): ItemRes
   return { ...item, outcome: 'cancelled', attempts: 0, reason, finishedAt: new Date(at).toISOString() };
 }
 
+/** Items that are never sent to Cognito: protected ones, and ones in use when the policy is skip. */
+function skippedResult(item: CleanupItem, inUse: InUsePolicy, at: number): ItemResult | undefined {
+  const finishedAt = new Date(at).toISOString();
+  if (item.protectedBy) {
+    return { ...item, outcome: 'skipped-protected', attempts: 0, reason: `protected by '${item.protectedBy}'`, finishedAt };
+  }
+  if (item.inUseBy && inUse === 'skip') {
+    return { ...item, outcome: 'skipped-in-use', attempts: 0, reason: `used by app clients: ${item.inUseBy.join(', ')}`, finishedAt };
+  }
+  return undefined;
+}
+
 // ---------------------------------------------------------------------------
 // The workflow
 // ---------------------------------------------------------------------------
@@ -215,11 +252,13 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
   const maxEvents = input.continueAsNewAfterEvents ?? 5_000;
   const maxAttempts = input.maxAttempts ?? 8;
 
-  const { prepareInput, readPlanPage, recordOutcomes, writeManifest } = proxyActivities<CleanupActivities>({
+  const { prepareInput, checkDependencies, readPlanPage, recordOutcomes, writeManifest } = proxyActivities<CleanupActivities>({
     startToCloseTimeout: '10 minutes',
     retry: { initialInterval: '2 seconds', maximumAttempts: 5 },
   });
   const { deleteResourceServer } = proxyActivities<CleanupActivities>({
+    // Replay does not compare an activity's task queue, so histories recorded before the split still replay.
+    taskQueue: input.deleteTaskQueue ?? `${info.taskQueue}-deletes`,
     // Includes waiting in the worker's rate limiter; heartbeats catch a dead worker sooner.
     startToCloseTimeout: '5 minutes',
     heartbeatTimeout: `${input.heartbeatTimeoutSeconds ?? 30} seconds`,
@@ -247,7 +286,8 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
   const startedAt = carried?.startedAt ?? Date.now();
   const generation = (carried?.generation ?? 0) + 1;
   const recentFinishes: number[] = [];
-  let prepared: PreparedInput | undefined = carried?.prepared;
+  let prepared: PreparedRun | undefined = carried?.prepared;
+  const inUsePolicy: InUsePolicy = input.inUse ?? 'skip';
 
   setHandler(progressQuery, () => {
     const now = Date.now();
@@ -281,34 +321,62 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
     { validator: validateLimitsUpdate },
   );
 
+  const summaryOf = (status: CleanupStatus, plan: PreparedInput, extra: Partial<CleanupSummary> = {}): CleanupSummary => {
+    const finishedAt = Date.now();
+    phase = 'done';
+    return {
+      status,
+      workflowId: info.workflowId,
+      execute: input.execute,
+      total: plan.total,
+      counts,
+      duplicates: plan.duplicates,
+      invalid: plan.invalid,
+      protectedCount: plan.protectedCount,
+      inUse: 0,
+      missing: 0,
+      startedAt: new Date(startedAt).toISOString(),
+      finishedAt: new Date(finishedAt).toISOString(),
+      durationMs: finishedAt - startedAt,
+      runDir: plan.runDir,
+      limits,
+      generations: generation,
+      ...extra,
+    };
+  };
+
   if (!prepared) {
-    prepared = await prepareInput({
+    const parsed = await prepareInput({
       workflowId: info.workflowId,
       firstRunId: info.firstExecutionRunId,
       source: input.source,
       ...(input.auditDir ? { auditDir: input.auditDir } : {}),
+      ...(input.protect ? { protect: input.protect } : {}),
     });
-    if (prepared.invalid > 0 && !input.skipInvalidRows) {
-      const finishedAt = Date.now();
-      phase = 'done';
-      return {
-        status: 'invalid-input',
-        workflowId: info.workflowId,
-        execute: input.execute,
-        total: prepared.total,
-        counts,
-        duplicates: prepared.duplicates,
-        invalid: prepared.invalid,
-        invalidSample: prepared.invalidSample,
-        ...(prepared.invalidReport ? { invalidReport: prepared.invalidReport } : {}),
-        missing: 0,
-        startedAt: new Date(startedAt).toISOString(),
-        finishedAt: new Date(finishedAt).toISOString(),
-        durationMs: finishedAt - startedAt,
-        runDir: prepared.runDir,
-        limits,
-        generations: generation,
-      };
+    if (parsed.invalid > 0 && !input.skipInvalidRows) {
+      return summaryOf('invalid-input', parsed, {
+        invalidSample: parsed.invalidSample,
+        ...(parsed.invalidReport ? { invalidReport: parsed.invalidReport } : {}),
+      });
+    }
+    // Before any delete: who still uses the scopes of the servers to delete?
+    const checkRun: RunContext = { workflowId: info.workflowId, runId: info.runId, runDir: parsed.runDir, execute: input.execute };
+    const check = await checkDependencies({ run: checkRun, plan: parsed.plan });
+    prepared = { ...parsed, plan: check.plan, inUse: check.inUse, ...(check.report ? { inUseReport: check.report } : {}) };
+    const inUseFields = { inUse: check.inUse, ...(check.report ? { inUseReport: check.report } : {}) };
+    if (inUsePolicy === 'fail' && check.inUse > 0) {
+      const first = check.sample[0]!;
+      return summaryOf('refused', prepared, {
+        ...inUseFields,
+        stopReason: `refused: ${check.inUse} resource servers are used by app clients (first: ${first.identifier} in ${first.userPoolId}, used by ${first.clients.join(', ')}); see ${check.report}`,
+      });
+    }
+    const toDelete = prepared.total - prepared.protectedCount - (inUsePolicy === 'skip' ? check.inUse : 0);
+    if (input.maxDeletes !== undefined && toDelete > input.maxDeletes) {
+      return summaryOf('refused', prepared, {
+        ...inUseFields,
+        stopReason: `refused: the run would delete ${toDelete} resource servers, more than the limit of ${input.maxDeletes} (--max-deletes)`,
+      });
     }
   }
   const plan = prepared;
@@ -325,7 +393,7 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
     page.results[position] = result;
     counts[result.outcome] += 1;
     done += 1;
-    if (result.outcome !== 'cancelled') recentFinishes.push(Date.now());
+    if (result.attempts > 0) recentFinishes.push(Date.now()); // the rate counts calls to Cognito only
     if (recentFinishes.length > 1_000) recentFinishes.splice(0, recentFinishes.length - 1_000);
     stopReason ??= thresholdReached(input.failureThreshold, counts, done);
     page.remaining -= 1;
@@ -333,7 +401,7 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
   };
   const launch = (page: PageState, position: number, item: CleanupItem) => {
     inFlight += 1;
-    deleteResourceServer({ run, item, rates: { rate: limits.rate, poolRate: limits.poolRate } })
+    deleteResourceServer({ run, item, rates: { rate: limits.rate, poolRate: limits.poolRate }, verify: input.verify === true })
       .catch((err) => failedResult(item, err, maxAttempts, Date.now()))
       .then((result) => {
         inFlight -= 1;
@@ -350,9 +418,13 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
     const { items, nextOffset, done: lastPage } = await readPlanPage({ plan: plan.plan, offset: cursor.offset, limit: pageSize });
     const page: PageState = { index: cursor.pageIndex, results: new Array(items.length), remaining: items.length };
     for (const [position, item] of items.entries()) {
-      await condition(() => fatal !== undefined || stopReason !== undefined || (!paused && inFlight < limits.window));
+      const skipped = skippedResult(item, inUsePolicy, Date.now());
+      if (!skipped) {
+        await condition(() => fatal !== undefined || stopReason !== undefined || (!paused && inFlight < limits.window));
+      }
       if (fatal) throw fatal;
       if (stopReason) finishItem(page, position, cancelledResult(item, stopReason, Date.now()));
+      else if (skipped) finishItem(page, position, skipped);
       else launch(page, position, item);
     }
     cursor = { offset: nextOffset, pageIndex: cursor.pageIndex + 1 };
@@ -381,6 +453,9 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
     execute: input.execute,
     duplicates: plan.duplicates,
     invalid: plan.invalid,
+    protectedCount: plan.protectedCount,
+    inUse: plan.inUse,
+    ...(plan.inUseReport ? { inUseReport: plan.inUseReport } : {}),
     limits,
     startedAt: new Date(startedAt).toISOString(),
     finishedAt: new Date(finishedAt).toISOString(),

@@ -50,7 +50,7 @@ describe('rs-cleanup run', () => {
     });
     const source = await env.inputFile('cli-exec.csv', csvInput(items));
 
-    const first = await runCli(['run', '--input', source.path, '--execute', '--window', '1', '--audit-dir', env.auditDir], cliEnv);
+    const first = await runCli(['run', '--input', source.path, '--execute', '--yes', '--window', '1', '--audit-dir', env.auditDir], cliEnv);
 
     expect(first.code).toBe(1);
     expect(first.stdout).toMatch(/deleted\s+3/);
@@ -60,7 +60,7 @@ describe('rs-cleanup run', () => {
     const failedCsv = await readFile(rerun![1]!, 'utf8');
     expect(failedCsv.split('\n')[0]).toContain('userPoolId,identifier');
 
-    const second = await runCli(['run', '--input', rerun![1]!, '--execute', '--json', '--audit-dir', env.auditDir], cliEnv);
+    const second = await runCli(['run', '--input', rerun![1]!, '--execute', '--yes', '--json', '--audit-dir', env.auditDir], cliEnv);
     expect(second.code).toBe(0);
     expect(JSON.parse(second.stdout).counts.deleted).toBe(1);
     expect((await env.emulator.control.stats()).deletes).toHaveLength(4);
@@ -93,7 +93,7 @@ describe('rs-cleanup run', () => {
       userPools: [{ id: 'us-east-1_Pairs1', name: 'pairs', resourceServers: [{ identifier, name: 'comma' }] }],
     });
 
-    const result = await runCli(['run', '--pair', `us-east-1_Pairs1,${identifier}`, '--execute', '--json', '--audit-dir', env.auditDir], cliEnv);
+    const result = await runCli(['run', '--pair', `us-east-1_Pairs1,${identifier}`, '--execute', '--yes', '--json', '--audit-dir', env.auditDir], cliEnv);
 
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout).counts.deleted).toBe(1);

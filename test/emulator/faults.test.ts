@@ -90,6 +90,21 @@ describe('emulator faults', () => {
     }
   });
 
+  it('acknowledges a delete without applying it, as a write that did not stick', async () => {
+    await emulator.control.setConfig({ faults: { failNext: [{ operation: 'DeleteResourceServer', count: 1, error: 'AcknowledgeWithoutApplying' }] } });
+    const client = sdkClient(emulator, { maxAttempts: 1 });
+    try {
+      const answer = await client.send(new DeleteResourceServerCommand({ UserPoolId: poolId, Identifier: 'rs-1' }));
+      expect(answer.$metadata.httpStatusCode).toBe(200);
+      expect(await identifiers()).toContain('rs-1');
+      const stats = await emulator.control.stats();
+      expect(stats.operations.DeleteResourceServer).toEqual({ AcknowledgedWithoutApplying: 1 });
+      expect(stats.deletes).toEqual([]);
+    } finally {
+      client.destroy();
+    }
+  });
+
   it('adds fixed latency and latency spikes', async () => {
     await emulator.control.setConfig({ faults: { latency: { fixedMs: 300 } } });
     let started = Date.now();

@@ -11,6 +11,7 @@ import { startEmulator, DEFAULT_TEST_CREDENTIALS, type EmulatorOptions, type Run
 import { closeActivityDeps, createActivities, createActivityDeps, type ActivityConfig } from '../../activities';
 import { sha256File } from '../../common/plan-file';
 import { cleanupWorkflow, type CleanupInput, type CleanupSummary } from '../../workflows/cleanup';
+import { deleteTaskQueueFor } from '../../worker/create-worker';
 import { connectClient, startWorker, type RunningWorker } from './temporal';
 
 export const WORKFLOWS = path.join(__dirname, '..', '..', 'workflows', 'index.ts');
@@ -19,6 +20,8 @@ export interface CleanupEnv {
   emulator: RunningEmulator;
   client: Client;
   worker: RunningWorker;
+  /** Polls `<worker.taskQueue>-deletes`, where the workflow sends its delete activities. */
+  deleteWorker: RunningWorker;
   auditDir: string;
   tmpDir: string;
   config: ActivityConfig;
@@ -54,9 +57,15 @@ export async function startCleanupEnv(
     ...options.activities,
   };
   const deps = createActivityDeps(config);
+  const activities = createActivities(config, deps);
   const worker = await startWorker({
     workflowsPath: WORKFLOWS,
-    activities: createActivities(config, deps),
+    activities,
+    maxConcurrentActivityTaskExecutions: 200,
+  });
+  const deleteWorker = await startWorker({
+    taskQueue: deleteTaskQueueFor(worker.taskQueue),
+    activities: { deleteResourceServer: activities.deleteResourceServer },
     maxConcurrentActivityTaskExecutions: 200,
   });
   const client = await connectClient();
@@ -67,6 +76,7 @@ export async function startCleanupEnv(
     emulator,
     client,
     worker,
+    deleteWorker,
     auditDir,
     tmpDir,
     config,
@@ -83,7 +93,7 @@ export async function startCleanupEnv(
       return handle.result();
     },
     async close() {
-      await worker.shutdown();
+      await Promise.all([worker.shutdown(), deleteWorker.shutdown()]);
       await closeActivityDeps(deps);
       await client.connection.close();
       await emulator.close();

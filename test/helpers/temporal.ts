@@ -10,7 +10,7 @@ import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkerOptio
 import { makeTelemetryFilterString, DefaultLogger } from '@temporalio/worker';
 
 let runtimeInstalled = false;
-function quietRuntime(): void {
+export function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({
@@ -54,7 +54,8 @@ export interface RunningWorker {
 
 export async function startWorker(
   options: Omit<WorkerOptions, 'connection' | 'taskQueue' | 'workflowBundle' | 'workflowsPath'> & {
-    workflowsPath: string;
+    /** Absent: an activity-only worker. */
+    workflowsPath?: string;
     taskQueue?: string;
   },
 ): Promise<RunningWorker> {
@@ -65,7 +66,7 @@ export async function startWorker(
     connection,
     namespace: 'default',
     taskQueue,
-    workflowBundle: await workflowBundle(workflowsPath),
+    ...(workflowsPath ? { workflowBundle: await workflowBundle(workflowsPath) } : {}),
     ...rest,
   });
   const running = worker.run();

@@ -1,0 +1,47 @@
+# The rs-cleanup image: the worker (default command), and the same code for the
+# CLI and the local Cognito emulator (docker-compose.yml runs all three from it).
+#
+# Two stages: `deps` installs the production dependencies only, exactly as the
+# lock file says; the runtime stage adds the TypeScript sources. There is no
+# build step: the code runs through tsx (a production dependency), and the
+# worker bundles the workflows with webpack (part of @temporalio/worker) in
+# memory when it starts.
+#
+# Debian, not Alpine: @temporalio/core-bridge ships glibc binaries.
+# No credentials in here, ever: AWS credentials come from the environment or a
+# mounted ~/.aws at run time (see docs/deployment.md).
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund \
+  && npm cache clean --force
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    RS_CLEANUP_AUDIT_DIR=/data/audit \
+    RS_CLEANUP_DATA_DIR=/data
+WORKDIR /app
+# Code and dependencies stay owned by root: the non-root user can run them, not change them.
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json tsconfig.json ./
+COPY bin ./bin
+COPY activities ./activities
+COPY cli ./cli
+COPY common ./common
+COPY emulator ./emulator
+COPY worker ./worker
+COPY workflows ./workflows
+# /data holds audit files, manifests and input files shared by the CLI and the
+# workers. A new named volume mounted there starts with this ownership.
+RUN mkdir -p /data/audit /data/inputs && chown -R node:node /data
+# The `node` user (uid 1000) of the official image.
+USER node
+# 9464: the job's /metrics and /healthz (RS_CLEANUP_METRICS_PORT); 9465: the
+# Temporal SDK's Prometheus metrics (TEMPORAL_METRICS_PORT). Both off unless set.
+EXPOSE 9464 9465
+# One process (no npm or tsx wrapper), so SIGTERM reaches the worker and it
+# shuts down gracefully: running deletes finish, nothing new starts.
+CMD ["node", "--import", "tsx", "worker/main.ts"]

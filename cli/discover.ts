@@ -1,0 +1,63 @@
+/**
+ * `discover`: lists the resource servers of a user pool whose identifiers
+ * match a pattern and writes them as a valid input CSV. Tenant offboarding
+ * starts from a pattern, not from a hand-made list.
+ */
+import { writeFileSync } from 'node:fs';
+import { ListResourceServersCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { validateUserPoolId } from '../common/cognito-rules';
+import { toCsv } from '../common/csv';
+import { CognitoClients } from '../activities/cognito-clients';
+import { classifyCognitoError } from '../activities/classify-cognito-error';
+import { CognitoRateLimiter } from '../activities/rate-limiter';
+import { retryCognitoCall } from '../activities/retry-cognito-call';
+import { EXIT, UsageError } from './exit-codes';
+
+export async function discoverCommand(options: { pool: string; match?: string; output?: string }): Promise<number> {
+  const poolProblem = validateUserPoolId(options.pool);
+  if (poolProblem) throw new UsageError(`--pool '${options.pool}': ${poolProblem}`);
+  let pattern: RegExp | undefined;
+  try {
+    pattern = options.match ? new RegExp(options.match) : undefined;
+  } catch (err) {
+    throw new UsageError(`--match: ${(err as Error).message}`);
+  }
+
+  const clients = new CognitoClients(process.env.COGNITO_ENDPOINT ? { endpoint: process.env.COGNITO_ENDPOINT } : {});
+  // ListResourceServers: UserPoolResourceRead, 20/s per account and 5/s per pool.
+  const limiter = new CognitoRateLimiter({ rate: 20, poolRate: 5 });
+  const rows: string[][] = [];
+  let listed = 0;
+  try {
+    let nextToken: string | undefined;
+    do {
+      const page = await retryCognitoCall(
+        () => limiter.schedule(options.pool, () =>
+          clients.forUserPool(options.pool).send(new ListResourceServersCommand({ UserPoolId: options.pool, MaxResults: 50, NextToken: nextToken })),
+        ),
+        { limiter },
+      );
+      for (const server of page.ResourceServers ?? []) {
+        listed += 1;
+        if (!pattern || pattern.test(server.Identifier ?? '')) rows.push([options.pool, server.Identifier ?? '', server.Name ?? '']);
+      }
+      nextToken = page.NextToken;
+    } while (nextToken);
+  } catch (err) {
+    const error = classifyCognitoError(err);
+    process.stderr.write(`rs-cleanup: ListResourceServers on ${options.pool} failed: ${error.code}: ${error.message}\n`);
+    return error.code === 'ResourceNotFoundException' ? EXIT.invalidInput : EXIT.failures;
+  } finally {
+    clients.destroy();
+    await limiter.stop();
+  }
+
+  const csv = toCsv(['userPoolId', 'identifier', 'name'], rows);
+  if (options.output) writeFileSync(options.output, csv);
+  else process.stdout.write(csv);
+  process.stderr.write(
+    `${rows.length} of ${listed} resource servers in ${options.pool} match${options.output ? `; written to ${options.output}` : ''}.\n` +
+      (rows.length > 0 && options.output ? `Next: rs-cleanup run --input ${options.output}   (a dry-run; add --execute to delete)\n` : ''),
+  );
+  return EXIT.ok;
+}

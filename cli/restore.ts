@@ -1,0 +1,135 @@
+/**
+ * `restore`: recreates deleted resource servers from the backups a run
+ * recorded (same name, identifier and scopes). A dry-run unless --execute.
+ * Idempotent: a server that exists with the same definition is
+ * `already-present`; one that exists with a different definition is a
+ * `conflict`, reported and left alone.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import {
+  CreateResourceServerCommand,
+  DescribeResourceServerCommand,
+  type ResourceServerType,
+} from '@aws-sdk/client-cognito-identity-provider';
+import type { ResourceServerBackup } from '../common/types';
+import { CognitoClients } from '../activities/cognito-clients';
+import { classifyCognitoError } from '../activities/classify-cognito-error';
+import { CognitoRateLimiter } from '../activities/rate-limiter';
+import { retryCognitoCall } from '../activities/retry-cognito-call';
+import { EXIT, UsageError } from './exit-codes';
+
+export type RestoreOutcome = 'restored' | 'would-restore' | 'already-present' | 'conflict' | 'failed';
+
+export interface RestoreResult {
+  userPoolId: string;
+  identifier: string;
+  outcome: RestoreOutcome;
+  detail?: string;
+}
+
+/**
+ * Backups from a manifest directory, a run directory, summary.json,
+ * backups.jsonl or audit.jsonl (records of deleted items carry a backup).
+ */
+export function loadBackups(from: string): ResourceServerBackup[] {
+  if (!existsSync(from)) throw new UsageError(`--from ${from}: no such file or directory`);
+  let file = from;
+  if (statSync(from).isDirectory()) {
+    const candidates = [path.join(from, 'backups.jsonl'), path.join(from, 'manifest', 'backups.jsonl'), path.join(from, 'audit.jsonl')];
+    const found = candidates.find((c) => existsSync(c));
+    if (!found) throw new UsageError(`--from ${from}: no backups.jsonl or audit.jsonl in it`);
+    file = found;
+  } else if (path.basename(from) === 'summary.json') {
+    file = path.join(path.dirname(from), 'backups.jsonl');
+  }
+  const byKey = new Map<string, ResourceServerBackup>();
+  readFileSync(file, 'utf8').split('\n').forEach((line, index) => {
+    if (!line.trim()) return;
+    let record: Record<string, unknown>;
+    try {
+      record = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      throw new UsageError(`${file}:${index + 1}: not a JSON line`);
+    }
+    // An audit line counts when it records a delete; a backups.jsonl line is a backup itself.
+    const backup = (record.backup ?? (record.event === undefined ? record : undefined)) as ResourceServerBackup | undefined;
+    if (record.event !== undefined && record.outcome !== 'deleted') return;
+    if (!backup || typeof backup.userPoolId !== 'string' || typeof backup.identifier !== 'string' || !Array.isArray(backup.scopes)) return;
+    byKey.set(`${backup.userPoolId}\n${backup.identifier}`, backup);
+  });
+  return [...byKey.values()];
+}
+
+function sameDefinition(backup: ResourceServerBackup, server: ResourceServerType | undefined): boolean {
+  const scopes = (list: { ScopeName?: string; ScopeDescription?: string }[]) =>
+    list.map((s) => `${s.ScopeName}\n${s.ScopeDescription}`).sort().join('\n\n');
+  return server?.Name === backup.name && scopes(server?.Scopes ?? []) === scopes(backup.scopes);
+}
+
+export async function restoreBackups(backups: ResourceServerBackup[], execute: boolean): Promise<RestoreResult[]> {
+  const clients = new CognitoClients(process.env.COGNITO_ENDPOINT ? { endpoint: process.env.COGNITO_ENDPOINT } : {});
+  // DescribeResourceServer: UserPoolResourceRead; CreateResourceServer: UserPoolResourceUpdate.
+  const readLimiter = new CognitoRateLimiter({ rate: 20, poolRate: 5 });
+  const createLimiter = new CognitoRateLimiter({ rate: 15, poolRate: 5 });
+  const restoreOne = async (backup: ResourceServerBackup): Promise<RestoreResult> => {
+    const key = { userPoolId: backup.userPoolId, identifier: backup.identifier };
+    const client = clients.forUserPool(backup.userPoolId);
+    try {
+      try {
+        const existing = await retryCognitoCall(
+          () => readLimiter.schedule(backup.userPoolId, () =>
+            client.send(new DescribeResourceServerCommand({ UserPoolId: backup.userPoolId, Identifier: backup.identifier })),
+          ),
+          { limiter: readLimiter },
+        );
+        return sameDefinition(backup, existing.ResourceServer)
+          ? { ...key, outcome: 'already-present' }
+          : { ...key, outcome: 'conflict', detail: 'a server with this identifier exists with another name or other scopes; left alone' };
+      } catch (err) {
+        if (classifyCognitoError(err).disposition !== 'absent') throw err;
+      }
+      if (!execute) return { ...key, outcome: 'would-restore' };
+      await retryCognitoCall(
+        () => createLimiter.schedule(backup.userPoolId, () =>
+          client.send(new CreateResourceServerCommand({
+            UserPoolId: backup.userPoolId,
+            Identifier: backup.identifier,
+            Name: backup.name,
+            Scopes: backup.scopes,
+          })),
+        ),
+        { limiter: createLimiter },
+      );
+      return { ...key, outcome: 'restored' };
+    } catch (err) {
+      const error = classifyCognitoError(err);
+      return { ...key, outcome: 'failed', detail: `${error.code}: ${error.message}` };
+    }
+  };
+  try {
+    return await Promise.all(backups.map(restoreOne));
+  } finally {
+    clients.destroy();
+    await readLimiter.stop();
+    await createLimiter.stop();
+  }
+}
+
+export async function restoreCommand(options: { from: string; execute: boolean; json: boolean }): Promise<number> {
+  const backups = loadBackups(options.from);
+  if (backups.length === 0) throw new UsageError(`--from ${options.from}: no backups of deleted resource servers found`);
+  process.stderr.write(`${options.execute ? 'Restoring' : 'Dry-run (pass --execute to recreate): checking'} ${backups.length} resource server(s)\n`);
+  const results = await restoreBackups(backups, options.execute);
+  const counts: Record<RestoreOutcome, number> = { restored: 0, 'would-restore': 0, 'already-present': 0, conflict: 0, failed: 0 };
+  for (const r of results) counts[r.outcome] += 1;
+  if (options.json) {
+    process.stdout.write(JSON.stringify({ counts, results }, null, 2) + '\n');
+  } else {
+    for (const r of results.filter((x) => x.outcome === 'conflict' || x.outcome === 'failed')) {
+      process.stdout.write(`${r.outcome}: ${r.userPoolId} ${r.identifier}: ${r.detail}\n`);
+    }
+    process.stdout.write(Object.entries(counts).map(([o, n]) => `  ${o.padEnd(16)}${n}`).join('\n') + '\n');
+  }
+  return counts.conflict + counts.failed > 0 ? EXIT.failures : EXIT.ok;
+}

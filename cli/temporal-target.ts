@@ -1,0 +1,82 @@
+/**
+ * Where the CLI finds Temporal:
+ * - TEMPORAL_ADDRESS set: that cluster (workers run elsewhere);
+ * - else an embedded dev server another rs-cleanup process is running now
+ *   (its address is in the data directory), so `status` and `pause` reach a
+ *   `run` going on in another terminal;
+ * - else the embedded default: start the dev server on the project's database
+ *   (and, for commands that run work, a worker in this process).
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import { readTemporalConnection } from '../common/temporal-connection';
+import { readWorkerConfig } from '../worker/config';
+import { dataDirectory, embeddedAddressFile, isAlive, startEmbeddedStack, type EmbeddedStack } from './embedded-temporal';
+
+export interface TemporalTarget {
+  client: Client;
+  taskQueue: string;
+  /** True when this process started the server (it goes away when the command ends). */
+  embedded: boolean;
+  close(): Promise<void>;
+}
+
+export interface TargetOptions {
+  /** Commands that run work (run, redrive) need a worker when the server is embedded. */
+  needsWorker: boolean;
+  taskQueue?: string;
+}
+
+export async function connectTemporal(options: TargetOptions): Promise<TemporalTarget> {
+  const config = readWorkerConfig();
+  const taskQueue = options.taskQueue ?? config.temporal.taskQueue;
+  let stack: EmbeddedStack | undefined;
+  let connectOptions: ConnectionOptions;
+  let namespace: string;
+
+  if (process.env.TEMPORAL_ADDRESS) {
+    // A cluster or Temporal Cloud: address, namespace, TLS and API key from the environment.
+    const settings = readTemporalConnection();
+    connectOptions = settings.options;
+    namespace = settings.namespace;
+  } else {
+    const running = runningEmbeddedServer();
+    if (running && !options.needsWorker) {
+      connectOptions = { address: running };
+      namespace = config.temporal.namespace;
+    } else {
+      process.stderr.write(
+        `No TEMPORAL_ADDRESS: starting the embedded Temporal dev server${options.needsWorker ? ' and a worker' : ''}...\n`,
+      );
+      const activities = {
+        ...config.activities,
+        auditDir: process.env.RS_CLEANUP_AUDIT_DIR ? config.activities.auditDir : path.join(dataDirectory(), 'audit'),
+      };
+      stack = await startEmbeddedStack(activities, taskQueue, options.needsWorker);
+      connectOptions = { address: stack.address };
+      namespace = stack.namespace;
+    }
+  }
+  const connection = await Connection.connect(connectOptions);
+  const client = new Client({ connection, namespace });
+  return {
+    client,
+    taskQueue,
+    embedded: stack !== undefined,
+    async close() {
+      await connection.close();
+      await stack?.stop();
+    },
+  };
+}
+
+/** The address of the embedded server a live rs-cleanup process is running, if any. */
+function runningEmbeddedServer(): string | undefined {
+  try {
+    const { pid, address } = JSON.parse(readFileSync(embeddedAddressFile(), 'utf8')) as { pid: number; address: string };
+    return isAlive(pid) ? address : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * Every operator command as a real CLI process against the suite's Temporal
+ * server, a worker on the test's task queue and the emulator: status, list,
+ * pause, resume, set-rate, cancel, report, redrive, discover, restore and
+ * schedule.
+ */
+import path from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CreateResourceServerCommand, CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { DEFAULT_TEST_CREDENTIALS } from '../../emulator';
+import { readInputFile } from '../../common/input-reader';
+import { csvInput, seedPools, startCleanupEnv, type CleanupEnv } from '../helpers/cleanup-env';
+import { runCli } from '../helpers/processes';
+import { cliEnvironment, comparableState } from './helpers';
+import { waitFor } from '../helpers/wait-for';
+
+describe('operator commands', () => {
+  let env: CleanupEnv;
+  let cliEnv: NodeJS.ProcessEnv;
+  const cli = async (...args: string[]) => runCli(args, cliEnv);
+  const cliJson = async (...args: string[]) => {
+    const result = await cli(...args, '--json');
+    // `status` of an ended run exits with that run's code (1, 3, 4); 2 is a usage error.
+    if (result.code === 2 || !result.stdout) throw new Error(`rs-cleanup ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+    return JSON.parse(result.stdout);
+  };
+
+  beforeAll(async () => {
+    env = await startCleanupEnv({ emulator: { quotas: false } });
+    cliEnv = cliEnvironment(env);
+  });
+  afterAll(() => env?.close());
+  beforeEach(async () => {
+    await env.emulator.control.reset();
+    await env.emulator.control.setConfig({ faults: { failNext: [] }, maxResourceServersPerPool: 25 });
+  });
+
+  it('status, list, pause, set-rate, resume, cancel and report a run', async () => {
+    const { userPools, items } = seedPools('Ops', 2, 25);
+    await env.emulator.control.seed({ userPools });
+    const source = await env.inputFile('ops.csv', csvInput(items));
+    const id = `ops-${Date.now()}`;
+    await env.start({ source, execute: true, limits: { rate: 3, poolRate: 2, window: 3 } }, id);
+
+    const running = await waitFor(() => cliJson('status', id), (s) => s.status === 'RUNNING' && s.progress.done >= 2, 'the run to get going');
+    expect(running.progress).toMatchObject({ total: items.length, execute: true, limits: { rate: 3, poolRate: 2, window: 3 } });
+    expect((await cliJson('list')).some((r: any) => r.workflowId === id && r.status === 'RUNNING')).toBe(true);
+
+    expect(await cliJson('pause', id)).toEqual({ workflowId: id, signal: 'pause' });
+    const paused = await waitFor(() => cliJson('status', id), (s) => s.progress?.paused && s.progress.inFlight === 0, 'the pause to settle');
+    // Slow enough that the run is still going when the cancel comes, however busy the machine.
+    expect(await cliJson('set-rate', id, '--rate', '2', '--pool-rate', '1', '--window', '2')).toEqual({ rate: 2, poolRate: 1, window: 2 });
+    const refused = await cli('set-rate', id, '--window', '9999');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('window must be a number above 0 and at most 500');
+    expect((await cli('resume', id)).code).toBe(0);
+    const resumed = await waitFor(
+      () => cliJson('status', id),
+      (s) => s.progress && !s.progress.paused && s.progress.done > paused.progress.done,
+      'progress after resume',
+    );
+    expect(resumed.progress.limits).toEqual({ rate: 2, poolRate: 1, window: 2 });
+    const cancelled = await cli('cancel', id, '--reason', 'change freeze');
+    expect(cancelled.code).toBe(0);
+
+    const final = await waitFor(() => cliJson('status', id), (s) => s.status === 'COMPLETED', 'the run to end');
+    expect(final.summary).toMatchObject({ status: 'cancelled', stopReason: 'cancelled: change freeze' });
+    expect(final.summary.counts.deleted + final.summary.counts.cancelled).toBe(items.length);
+    const statusText = await cli('status', id);
+    expect(statusText.code).toBe(3);
+    expect(statusText.stdout).toContain('cancelled (cancelled: change freeze)');
+
+    const report = await cli('report', id);
+    expect(report.code).toBe(0);
+    expect(report.stdout).toMatch(new RegExp(`deleted\\s+${final.summary.counts.deleted}\\s`));
+    expect(report.stdout).toMatch(new RegExp(`cancelled\\s+${final.summary.counts.cancelled}\\s`));
+    const reportJson = await cliJson('report', id);
+    expect(reportJson.counts).toEqual(final.summary.counts);
+
+    expect((await cli('status', 'no-such-run')).code).toBe(2);
+  });
+
+  it('redrive runs only the failed items again', async () => {
+    const { userPools, items } = seedPools('Redrive', 1, 5);
+    await env.emulator.control.seed({ userPools });
+    await env.emulator.control.setConfig({
+      faults: { failNext: [{ operation: 'DeleteResourceServer', count: 2, error: 'InvalidParameterException' }] },
+    });
+    const source = await env.inputFile('redrive.csv', csvInput(items));
+    const id = `redrive-${Date.now()}`;
+    const first = await env.run({ source, execute: true, limits: { window: 1 } }, id);
+    expect(first.counts).toMatchObject({ deleted: 3, failed: 2 });
+
+    const dry = await cliJson('redrive', id);
+    expect(dry.counts).toMatchObject({ 'would-delete': 2 });
+    const redriven = await cliJson('redrive', id, '--execute', '--yes');
+    expect(redriven.counts).toMatchObject({ deleted: 2, failed: 0 });
+    expect(redriven.workflowId).toMatch(new RegExp(`^${id}-redrive-`));
+    const stats = await env.emulator.control.stats();
+    expect(stats.deletes).toHaveLength(5);
+    expect(new Set(stats.deletes.map((d) => d.identifier)).size).toBe(5);
+  });
+
+  it('discover writes a valid input of the servers whose identifiers match', async () => {
+    // 61 servers exceed the default 25 per pool: raise the adjustable quota, as an account can.
+    await env.emulator.control.setConfig({ maxResourceServersPerPool: 100 });
+    await env.emulator.control.seed({
+      userPools: [{
+        id: 'us-east-1_Discover1',
+        name: 'discover',
+        resourceServers: [
+          ...Array.from({ length: 60 }, (_, i) => ({ identifier: `https://api.example.com/tenant-a/${i}`, name: `a${i}` })),
+          { identifier: 'https://api.example.com/tenant-b/1', name: 'b1' },
+        ],
+      }],
+    });
+    const output = path.join(env.tmpDir, 'discovered.csv');
+
+    const result = await cli('discover', '--pool', 'us-east-1_Discover1', '--match', '/tenant-a/', '-o', output);
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('60 of 61 resource servers');
+    const parsed = await readInputFile(output);
+    expect(parsed.errors).toEqual([]);
+    expect(parsed.items).toHaveLength(60); // more than one ListResourceServers page of 50
+    expect(parsed.items.every((i) => i.identifier.includes('/tenant-a/'))).toBe(true);
+    expect((await cli('discover', '--pool', 'us-east-1_Discover1', '--match', '(')).code).toBe(2);
+    expect((await cli('discover', '--pool', 'not a pool')).code).toBe(2);
+  });
+
+  it('restore brings back exactly what was deleted, is idempotent, and leaves conflicts alone', async () => {
+    const { userPools, items } = seedPools('Restore', 2, 4);
+    await env.emulator.control.seed({
+      userPools: userPools.map((pool, p) => ({
+        ...pool,
+        clients: [{ clientName: `app-${p}`, allowedOAuthScopes: [`${pool.resourceServers[0]!.identifier}/read`] }],
+      })),
+    });
+    const before = comparableState(await env.emulator.control.state());
+    const source = await env.inputFile('restore.csv', csvInput(items));
+    const summary = await env.run({ source, execute: true, inUse: 'delete' });
+    expect(summary.counts.deleted).toBe(items.length);
+    expect((await env.emulator.control.state()).userPools.every((p) => p.resourceServers.length === 0)).toBe(true);
+
+    const dry = await cliJson('restore', '--from', summary.manifestDir!);
+    expect(dry.counts).toMatchObject({ 'would-restore': items.length, restored: 0 });
+    expect((await env.emulator.control.state()).userPools[0]!.resourceServers).toHaveLength(0);
+
+    const restored = await cliJson('restore', '--from', summary.manifestDir!, '--execute');
+    expect(restored.counts).toMatchObject({ restored: items.length, conflict: 0, failed: 0 });
+    expect(comparableState(await env.emulator.control.state())).toEqual(before);
+
+    const again = await cliJson('restore', '--from', summary.auditFile!, '--execute');
+    expect(again.counts).toMatchObject({ 'already-present': items.length, restored: 0 });
+  });
+
+  it('restore reports a server recreated with another definition as a conflict and leaves it alone', async () => {
+    const { userPools, items } = seedPools('Conflict', 1, 2);
+    await env.emulator.control.seed({ userPools });
+    const source = await env.inputFile('conflict.csv', csvInput(items));
+    const summary = await env.run({ source, execute: true });
+    const sdk = new CognitoIdentityProviderClient({ region: 'us-east-1', endpoint: env.emulator.url, credentials: DEFAULT_TEST_CREDENTIALS });
+    await sdk.send(new CreateResourceServerCommand({ UserPoolId: items[0]!.userPoolId, Identifier: items[0]!.identifier, Name: 'someone else' }));
+    sdk.destroy();
+
+    const result = await cli('restore', '--from', summary.manifestDir!, '--execute', '--json');
+
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout);
+    expect(report.counts).toMatchObject({ conflict: 1, restored: 1 });
+    const servers = (await env.emulator.control.state()).userPools[0]!.resourceServers;
+    expect(servers.find((s) => s.identifier === items[0]!.identifier)!.name).toBe('someone else');
+  });
+
+  it('schedules a cleanup that runs when triggered, and manages the schedule', async () => {
+    const { userPools, items } = seedPools('Sched', 1, 4);
+    await env.emulator.control.seed({ userPools });
+    const source = await env.inputFile('sched.csv', csvInput(items));
+    const id = `sched-${Date.now()}`;
+
+    const created = await cli('schedule', 'create', '--id', id, '--every', '1h', '--input', source.path, '--execute', '--yes', '--audit-dir', env.auditDir);
+    expect(created.code).toBe(0);
+    expect((await cliJson('schedule', 'list')).some((s: any) => s.scheduleId === id)).toBe(true);
+    expect(await cliJson('schedule', 'describe', id)).toMatchObject({ scheduleId: id, input: source.path, execute: true, spec: 'every 1h', overlap: 'SKIP' });
+
+    expect((await cli('schedule', 'trigger', id)).code).toBe(0);
+    await waitFor(async () => (await env.emulator.control.stats()).deletes.length, (n) => n === items.length, 'the scheduled run to delete');
+    const described = await waitFor(() => cliJson('schedule', 'describe', id), (d) => d.recentActions.length === 1 && d.runningWorkflows.length === 0, 'the run to finish');
+    const runId = described.recentActions[0].workflowId;
+    expect(runId).toMatch(new RegExp(`^${id}`));
+    const status = await cliJson('status', runId);
+    expect(status.summary).toMatchObject({ status: 'completed', counts: { deleted: items.length } });
+
+    expect((await cli('schedule', 'pause', id, '--note', 'freeze')).code).toBe(0);
+    expect(await cliJson('schedule', 'describe', id)).toMatchObject({ paused: true, note: 'freeze' });
+    expect((await cli('schedule', 'unpause', id)).code).toBe(0);
+    expect((await cliJson('schedule', 'describe', id)).paused).toBe(false);
+    expect((await cli('schedule', 'delete', id)).code).toBe(0);
+    expect((await cliJson('schedule', 'list')).some((s: any) => s.scheduleId === id)).toBe(false);
+    expect((await cli('schedule', 'describe', id)).code).toBe(2);
+    expect((await runCli(['schedule', 'list'], { ...cliEnv, TEMPORAL_ADDRESS: '' })).code).toBe(2);
+  });
+});
