@@ -13,7 +13,7 @@ import { CognitoRateLimiter } from '../activities/rate-limiter';
 import { retryCognitoCall } from '../activities/retry-cognito-call';
 import { EXIT, UsageError } from './exit-codes';
 
-export async function discoverCommand(options: { pool: string; match?: string; output?: string }): Promise<number> {
+export async function discoverCommand(options: { pool: string; match?: string; output?: string; json: boolean }): Promise<number> {
   const poolProblem = validateUserPoolId(options.pool);
   if (poolProblem) throw new UsageError(`--pool '${options.pool}': ${poolProblem}`);
   let pattern: RegExp | undefined;
@@ -54,7 +54,12 @@ export async function discoverCommand(options: { pool: string; match?: string; o
 
   const csv = toCsv(['userPoolId', 'identifier', 'name'], rows);
   if (options.output) writeFileSync(options.output, csv);
-  else process.stdout.write(csv);
+  if (options.json) {
+    const matched = rows.map(([userPoolId, identifier, name]) => ({ userPoolId, identifier, name }));
+    process.stdout.write(JSON.stringify({ userPoolId: options.pool, listed, matched, output: options.output ?? null }, null, 2) + '\n');
+  } else if (!options.output) {
+    process.stdout.write(csv);
+  }
   process.stderr.write(
     `${rows.length} of ${listed} resource servers in ${options.pool} match${options.output ? `; written to ${options.output}` : ''}.\n` +
       (rows.length > 0 && options.output ? `Next: rs-cleanup run --input ${options.output}   (a dry-run; add --execute to delete)\n` : ''),

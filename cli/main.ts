@@ -174,6 +174,7 @@ Exit codes: 0 no conflict or failure, 1 otherwise, 2 usage.`))
     .requiredOption('--pool <userPoolId>', 'the user pool to list')
     .option('--match <regex>', 'keep identifiers matching this regular expression (default: all)')
     .option('-o, --output <file>', 'write the CSV here (default: standard output)')
+    .option('--json', 'print the matching servers as JSON (the CSV still goes to --output)', false)
     .addHelpText('after', examples("  rs-cleanup discover --pool us-east-1_AbC123456 --match '/tenant-0042$' -o offboard-0042.csv"))
     .action(action((options) => discoverCommand(options)));
 

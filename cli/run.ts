@@ -6,7 +6,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { WorkflowIdConflictPolicy } from '@temporalio/client';
+import { ActivityFailure, WorkflowFailedError, WorkflowIdConflictPolicy } from '@temporalio/client';
 import { formatInputErrors, parsePairs, readInputFile, type InputFormat, type ParsedInput } from '../common/input-reader';
 import { sha256File } from '../common/plan-file';
 import { toCsv } from '../common/csv';
@@ -158,7 +158,16 @@ export async function startAndWatch(
         ? `Attached to the run already going since ${startTime.toISOString()} (workflow ID ${workflowId}); not starting a second one.\n`
         : `${input.execute ? 'EXECUTE: deleting' : 'Dry-run (pass --execute to delete): checking'} ${options.count} resource server(s); workflow ID ${workflowId}\n`,
     );
-    const summary = await followToEnd(target, workflowId, !options.json);
+    let summary: CleanupSummary;
+    try {
+      summary = await followToEnd(target, workflowId, !options.json);
+    } catch (err) {
+      if (!(err instanceof WorkflowFailedError)) throw err;
+      // e.g. the input changed under the run, or the dependency check was denied: say why in one line.
+      const cause = err.cause instanceof ActivityFailure && err.cause.cause ? err.cause.cause : err.cause;
+      process.stderr.write(`Run ${workflowId} failed: ${cause?.message ?? err.message}\n`);
+      return EXIT.failures;
+    }
     process.stdout.write(options.json ? JSON.stringify(summary, null, 2) + '\n' : formatSummary(summary));
     return exitCodeOf(summary);
   } finally {

@@ -21,28 +21,7 @@ if working_aws; then
   exit 0
 fi
 
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "install-awscli: aws is missing and apt-get is not available" >&2
-  exit 1
-fi
-
-sudo=()
-if [[ $(id -u) -ne 0 ]]; then
-  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-    sudo=(sudo -n)
-  else
-    echo "install-awscli: aws is missing and apt-get needs root" >&2
-    exit 1
-  fi
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-echo "install-awscli: installing awscli with apt-get..." >&2
-if ! "${sudo[@]}" apt-get install -y -q awscli >&2; then
-  # Empty or stale package lists: refresh once and try again.
-  "${sudo[@]}" apt-get update -q >&2
-  "${sudo[@]}" apt-get install -y -q awscli >&2
-fi
+bash "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh" install-awscli awscli
 
 if working_aws; then
   exit 0

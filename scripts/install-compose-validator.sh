@@ -41,28 +41,7 @@ fi
 packages=(python3-yaml)
 compose_command >/dev/null || packages+=(docker-compose)
 
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "install-compose-validator: ${packages[*]} missing and apt-get is not available" >&2
-  exit 1
-fi
-
-sudo=()
-if [[ $(id -u) -ne 0 ]]; then
-  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-    sudo=(sudo -n)
-  else
-    echo "install-compose-validator: ${packages[*]} missing and apt-get needs root" >&2
-    exit 1
-  fi
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-echo "install-compose-validator: installing ${packages[*]} with apt-get..." >&2
-if ! "${sudo[@]}" apt-get install -y -q --no-install-recommends "${packages[@]}" >&2; then
-  # Empty or stale package lists: refresh once and try again.
-  "${sudo[@]}" apt-get update -q >&2
-  "${sudo[@]}" apt-get install -y -q --no-install-recommends "${packages[@]}" >&2
-fi
+bash "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh" install-compose-validator "${packages[@]}"
 
 if command=$(compose_command) && have_yaml; then
   echo "$command"

@@ -38,3 +38,25 @@ function finished(child: ChildProcess): Promise<Finished> {
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
 }
+
+/**
+ * Runs the CLI in a pseudo-terminal (util-linux `script`), answering its
+ * first prompt with `answer`: what an operator at a terminal sees and types.
+ */
+export function runCliInTerminal(args: string[], env: NodeJS.ProcessEnv, answer: string): Promise<Finished> {
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, path.join(REPO_ROOT, 'bin', 'rs-cleanup.js'), ...args].map(quote).join(' ');
+  const child = spawn('script', ['-qec', command, '/dev/null'], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let answered = false;
+  child.stdout!.on('data', (d: Buffer) => {
+    if (!answered && d.toString().includes(' to go on:')) {
+      answered = true;
+      child.stdin!.write(`${answer}\n`);
+    }
+  });
+  return finished(child);
+}

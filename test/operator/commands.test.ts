@@ -124,6 +124,8 @@ describe('operator commands', () => {
     expect(parsed.errors).toEqual([]);
     expect(parsed.items).toHaveLength(60); // more than one ListResourceServers page of 50
     expect(parsed.items.every((i) => i.identifier.includes('/tenant-a/'))).toBe(true);
+    const json = await cliJson('discover', '--pool', 'us-east-1_Discover1', '--match', 'tenant-b');
+    expect(json).toMatchObject({ listed: 61, matched: [{ identifier: 'https://api.example.com/tenant-b/1', name: 'b1' }] });
     expect((await cli('discover', '--pool', 'us-east-1_Discover1', '--match', '(')).code).toBe(2);
     expect((await cli('discover', '--pool', 'not a pool')).code).toBe(2);
   });

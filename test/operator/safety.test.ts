@@ -7,8 +7,9 @@ import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { DEFAULT_TEST_CREDENTIALS } from '../../emulator';
 import { csvInput, readJsonLines, readManifestCsv, seedPools, startCleanupEnv, type CleanupEnv } from '../helpers/cleanup-env';
-import { runCli } from '../helpers/processes';
+import { runCli, runCliInTerminal } from '../helpers/processes';
 import { cliEnvironment } from './helpers';
 
 describe('safety rails', () => {
@@ -77,6 +78,22 @@ describe('safety rails', () => {
     expect(named).toHaveLength(2);
   });
 
+  it('fails the run before any delete, saying why, when the dependency check is denied', async () => {
+    const { source } = await seedWithClients('InUseDenied');
+    await env.emulator.control.setConfig({
+      policies: { [DEFAULT_TEST_CREDENTIALS.accessKeyId]: { deny: ['ListUserPoolClients'] } },
+    });
+    try {
+      const result = await runCli(['run', '--input', source.path, '--execute', '--yes', '--audit-dir', env.auditDir], cliEnv);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/failed: dependency check: ListUserPoolClients on us-east-1_InUseDenied0 failed with AccessDeniedException/);
+      expect(result.stderr).toContain('the worker needs cognito-idp:ListUserPoolClients');
+      expect((await env.emulator.control.stats()).deletes).toEqual([]);
+    } finally {
+      await env.emulator.control.setConfig({ policies: {} });
+    }
+  });
+
   it('never deletes protected pools or identifiers, even when listed', async () => {
     const { userPools, items } = seedPools('Prot', 3, 3);
     await env.emulator.control.seed({ userPools });
@@ -127,6 +144,23 @@ describe('safety rails', () => {
     expect(summary.status).toBe('refused');
     expect(summary.stopReason).toContain('would delete 5 resource servers, more than the limit of 4');
     expect((await env.emulator.control.stats()).deletes).toEqual([]);
+  });
+
+  it('in a terminal, --execute goes on only when the operator types the number of servers', async () => {
+    const { userPools, items } = seedPools('Typed', 1, 3);
+    await env.emulator.control.seed({ userPools });
+    const source = await env.inputFile('typed.csv', csvInput(items));
+    const args = ['run', '--input', source.path, '--execute', '--audit-dir', env.auditDir];
+
+    const mistyped = await runCliInTerminal(args, cliEnv, '2');
+    expect(mistyped.stdout).toContain('Type 3 to go on');
+    expect(mistyped.code).toBe(2);
+    expect(mistyped.stdout).toContain("confirmation '2' does not match 3; nothing was deleted");
+    expect((await env.emulator.control.stats()).operations).toEqual({});
+
+    const typed = await runCliInTerminal(args, cliEnv, '3');
+    expect(typed.code).toBe(0);
+    expect((await env.emulator.control.stats()).deletes).toHaveLength(3);
   });
 
   it('--verify reads the server again and fails a delete that did not stick as still-present', async () => {
