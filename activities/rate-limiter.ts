@@ -1,8 +1,15 @@
 /**
  * Client-side rate limiting for one Cognito quota category inside one worker:
- * an account-wide limiter chained behind one limiter per user pool, mirroring
- * Cognito's own two limits (for DeleteResourceServer: 15 req/s per account and
- * Region, 5 req/s per pool).
+ * an account-wide limit and a per-user-pool limit, mirroring Cognito's own
+ * two limits (for DeleteResourceServer: 15 req/s per account and Region, 5 req/s
+ * per pool and operation).
+ *
+ * Both limits must hold at the moment a call really starts. Chaining two
+ * bottleneck limiters does not do that: the pool's spacing would count from
+ * when a call joins the account's queue, and a backlog there releases one
+ * pool's calls back to back. So each pool has a limiter that lets one call at
+ * a time through: the call waits for the account's next slot, starts, and the
+ * pool's slot stays taken for the pool's spacing after that start.
  *
  * When Cognito throttles us anyway (other applications share the account's
  * quota), `reportThrottled()` cuts the rate by 30%, at most once a second
@@ -10,6 +17,8 @@
  * period it climbs back by a tenth of the configured rate per second. This is
  * additive-increase / multiplicative-decrease, as in TCP: it settles just under
  * whatever share of the quota is left to us, without hammering the account.
+ * Neither limiter reserves start times ahead (one call at a time through
+ * each), so a new rate applies to the very next call.
  */
 import Bottleneck from 'bottleneck';
 
@@ -42,16 +51,27 @@ export class CognitoRateLimiter {
   constructor(settings: RateSettings, private readonly now: () => number = Date.now) {
     assertRates(settings);
     this.settings = { ...settings };
-    this.account = new Bottleneck({ minTime: this.minTime(settings.rate) });
-    this.pools = new Bottleneck.Group({ minTime: this.minTime(settings.poolRate) });
-    this.pools.on('created', (poolLimiter) => poolLimiter.chain(this.account));
+    // One (instant) job at a time: bottleneck computes a job's start when it
+    // registers it, so without this a backlog would keep the old rate.
+    this.account = new Bottleneck({ maxConcurrent: 1, minTime: this.minTime(settings.rate) });
+    this.pools = new Bottleneck.Group({ maxConcurrent: 1 });
     this.recoveryTimer = setInterval(() => this.recover(), 1_000);
     this.recoveryTimer.unref();
   }
 
   /** Runs `call` when both the pool's and the account's limits allow it. */
   schedule<T>(userPoolId: string, call: () => Promise<T>): Promise<T> {
-    return this.pools.key(userPoolId).schedule(call);
+    return new Promise<T>((resolve, reject) => {
+      this.pools
+        .key(userPoolId)
+        .schedule(async () => {
+          await this.account.schedule(async () => undefined);
+          call().then(resolve, reject);
+          // Hold the pool's slot: its spacing counts from the real start.
+          await new Promise((r) => setTimeout(r, this.minTime(this.settings.poolRate * this.factor)));
+        })
+        .catch(reject);
+    });
   }
 
   /** Changes the configured rates; a no-op when they are unchanged. */
@@ -95,10 +115,8 @@ export class CognitoRateLimiter {
   }
 
   private apply(): void {
+    // The pools read their spacing at each call; only the account limiter holds a setting.
     this.account.updateSettings({ minTime: this.minTime(this.settings.rate * this.factor) });
-    const poolMinTime = this.minTime(this.settings.poolRate * this.factor);
-    this.pools.updateSettings({ minTime: poolMinTime });
-    for (const { limiter } of this.pools.limiters()) limiter.updateSettings({ minTime: poolMinTime });
   }
 
   private minTime(perSecond: number): number {

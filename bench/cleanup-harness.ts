@@ -133,6 +133,14 @@ export interface RunMeasurement {
   rateSamples: RateSample[];
   chain: ChainRun[];
   cpu: { benchSeconds: number; serverSeconds?: number };
+  /** Every throttled Cognito call of the run, from the audit log (one `attempt` record per try). */
+  throttles: ThrottleRecord[];
+}
+
+export interface ThrottleRecord {
+  at: number;
+  operation: string;
+  userPoolId: string;
 }
 
 export function useEmulatorCredentials(): void {
@@ -212,6 +220,7 @@ export async function startStack(temporal: BenchTemporal, options: StackOptions)
       if (timedOut) await handle.terminate('benchmark time bound reached').catch(() => undefined);
       const stats = await emulator.control.stats();
       const chain = await chainOf(temporal.client, workflowId);
+      const throttles = throttlesFromAudit(outcome === 'timeout' ? undefined : (outcome as CleanupSummary).auditFile);
       return {
         workflowId,
         items: run.rows.length,
@@ -223,6 +232,7 @@ export async function startStack(temporal: BenchTemporal, options: StackOptions)
         rateSamples: rateSamples.filter((s) => s.at >= startedAt && s.at <= endedAt),
         chain,
         cpu,
+        throttles,
       };
     },
     async close() {
@@ -234,6 +244,26 @@ export async function startStack(temporal: BenchTemporal, options: StackOptions)
       await rm(tmpDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Throttled attempts recorded in the run's audit log (pino JSON lines). */
+function throttlesFromAudit(auditFile: string | undefined): ThrottleRecord[] {
+  if (!auditFile) return [];
+  let text: string;
+  try {
+    text = readFileSync(auditFile, 'utf8');
+  } catch {
+    return [];
+  }
+  const records: ThrottleRecord[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.includes('TooManyRequestsException')) continue;
+    const r = JSON.parse(line) as { event?: string; errorCode?: string; time?: string; operation?: string; userPoolId?: string };
+    if (r.event === 'attempt' && r.errorCode === 'TooManyRequestsException' && r.time) {
+      records.push({ at: Date.parse(r.time), operation: r.operation ?? '?', userPoolId: r.userPoolId ?? '?' });
+    }
+  }
+  return records.sort((a, b) => a.at - b.at);
 }
 
 /** Every run of the workflow's continue-as-new chain with its history length, oldest first. */
@@ -352,7 +382,10 @@ export function achieved(m: RunMeasurement): Achieved {
 }
 
 /** Successful deletes in consecutive windows of `seconds`, from the first delete. */
-export function deletesPerWindow(m: RunMeasurement, seconds: number): { from: number; deletes: number; perSecond: number; limiterRate?: { min: number; max: number } }[] {
+export function deletesPerWindow(
+  m: RunMeasurement,
+  seconds: number,
+): { from: number; deletes: number; perSecond: number; throttled: number; limiterRate?: { min: number; max: number } }[] {
   const times = m.stats.deletes.map((d) => Date.parse(d.time));
   if (times.length === 0) return [];
   const first = times[0]!;
@@ -363,18 +396,25 @@ export function deletesPerWindow(m: RunMeasurement, seconds: number): { from: nu
   }
   return Array.from(buckets, (n, i) => {
     const from = first + i * seconds * 1000;
-    const samples = m.rateSamples.filter((s) => s.at >= from && s.at < from + seconds * 1000).map((s) => s.rate);
+    const to = from + seconds * 1000;
+    const samples = m.rateSamples.filter((s) => s.at >= from && s.at < to).map((s) => s.rate);
     return {
       from: i * seconds,
       deletes: n ?? 0,
       perSecond: (n ?? 0) / seconds,
+      throttled: m.throttles.filter((t) => t.at >= from && t.at < to).length,
       ...(samples.length > 0 ? { limiterRate: { min: Math.min(...samples), max: Math.max(...samples) } } : {}),
     };
   });
 }
 
 /** Successful deletes per second between two moments (ms), and how many of them were in `pool`. */
-export function deletesBetween(m: RunMeasurement, from: number, to: number, pool?: string): { deletes: number; inPool: number; perSecond: number } {
+export function deletesBetween(
+  m: RunMeasurement,
+  from: number,
+  to: number,
+  pool?: string,
+): { deletes: number; inPool: number; perSecond: number; throttled: number } {
   const inSpan = m.stats.deletes.filter((d) => {
     const t = Date.parse(d.time);
     return t >= from && t <= to;
@@ -383,6 +423,7 @@ export function deletesBetween(m: RunMeasurement, from: number, to: number, pool
     deletes: inSpan.length,
     inPool: pool ? inSpan.filter((d) => d.userPoolId === pool).length : 0,
     perSecond: inSpan.length / ((to - from) / 1000),
+    throttled: m.throttles.filter((t) => t.at >= from && t.at < to).length,
   };
 }
 

@@ -4,7 +4,9 @@
  * and internal errors, seeds 12 user pools with 25 resource servers each, and
  * runs a real `--execute` cleanup of examples/offboarding.csv against it.
  */
+import { rmSync } from 'node:fs';
 import path from 'node:path';
+import { dataDirectory } from './embedded-temporal';
 import { startEmulator, DEFAULT_TEST_CREDENTIALS, type SeedUserPool } from '../emulator';
 import { runCommand } from './run';
 import { EXIT } from './exit-codes';
@@ -51,6 +53,13 @@ export async function demoCommand(): Promise<number> {
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
     process.env.COGNITO_ENDPOINT = emulator.url;
+    // The emulator lives only as long as this command, so a demo run cannot be
+    // resumed: each demo gets a fresh Temporal database of its own, apart from
+    // the one real runs resume from. (An old demo run resumed against a new
+    // emulator would delete the new emulator's servers.)
+    const demoData = path.join(dataDirectory(), 'demo');
+    for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(path.join(demoData, `temporal.db${suffix}`), { force: true });
+    process.env.RS_CLEANUP_DATA_DIR = demoData;
     process.stderr.write(
       `Cognito emulator on ${emulator.url}: 12 user pools, 300 resource servers, quotas on ` +
         '(15 deletes/s per account, 5/s per pool, 3/s of it taken by another application), 2% throttling and 1% internal errors injected.\n',

@@ -10,6 +10,8 @@ export const EXIT = {
   stopped: 3,
   /** The run finished, but some items were skipped (in use by app clients, or protected). */
   skipped: 4,
+  /** Ctrl-C: the command stopped waiting (an embedded run resumes when the same command runs again). */
+  interrupted: 130,
 } as const;
 
 /** A mistake in how the command was called: exit 2, nothing done. */

@@ -3,7 +3,7 @@
  * only declares the commands, their options and their exit codes.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
 import { definedOnly, runCommand } from './run';
 import { listCommand, setRateCommand, signalCommand, statusCommand } from './status';
 import { redriveCommand, reportCommand } from './report';
@@ -222,7 +222,12 @@ async function main(): Promise<void> {
   // The CLI handles Ctrl-C itself (it tells the operator how to resume). The
   // embedded worker's own logs (each retried attempt is a warning) would bury
   // the progress line; the audit log has every attempt.
-  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger('ERROR') });
+  Runtime.install({
+    shutdownSignals: [],
+    logger: new DefaultLogger('ERROR'),
+    // Core logs straight to the console: forwarding them keeps a timer that holds the process open.
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), console: {} } },
+  });
   try {
     await buildProgram().parseAsync(process.argv);
   } catch (err) {

@@ -134,11 +134,13 @@ export async function startAndWatch(
   input: CleanupInput,
   options: { json: boolean; count: number },
 ): Promise<number> {
+  let interrupted = false;
   const stopOnSignal = () => {
+    interrupted = true;
     process.stderr.write(
       `\nInterrupted. ${target.embedded ? 'Run the same command again to resume' : 'The run goes on in Temporal'} (workflow ID ${workflowId}).\n`,
     );
-    void target.close().finally(() => process.exit(130));
+    void target.interrupt().finally(() => process.exit(EXIT.interrupted));
   };
   process.once('SIGINT', stopOnSignal);
   process.once('SIGTERM', stopOnSignal);
@@ -152,6 +154,7 @@ export async function startAndWatch(
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
     });
     const { startTime } = await handle.describe();
+    if (target.embedded) await warnAboutOtherRuns(target, workflowId);
     const attached = startTime.getTime() < requestedAt - 1_000;
     process.stderr.write(
       attached
@@ -162,6 +165,8 @@ export async function startAndWatch(
     try {
       summary = await followToEnd(target, workflowId, !options.json);
     } catch (err) {
+      // Stopping the embedded server on Ctrl-C fails the wait for the result; that is not an error.
+      if (interrupted) return await new Promise<number>(() => undefined); // the signal handler exits
       if (!(err instanceof WorkflowFailedError)) throw err;
       // e.g. the input changed under the run, or the dependency check was denied: say why in one line.
       const cause = err.cause instanceof ActivityFailure && err.cause.cause ? err.cause.cause : err.cause;
@@ -174,6 +179,23 @@ export async function startAndWatch(
     process.off('SIGINT', stopOnSignal);
     process.off('SIGTERM', stopOnSignal);
     await target.close();
+  }
+}
+
+/**
+ * The embedded worker resumes every interrupted run in its database, not only
+ * the one asked for: say so, so nothing goes on unseen.
+ */
+async function warnAboutOtherRuns(target: TemporalTarget, workflowId: string): Promise<void> {
+  const others: string[] = [];
+  for await (const run of target.client.workflow.list({ query: `WorkflowType = 'cleanupWorkflow' AND ExecutionStatus = 'Running'` })) {
+    if (run.workflowId !== workflowId) others.push(run.workflowId);
+  }
+  if (others.length > 0) {
+    process.stderr.write(
+      `Note: ${others.length} earlier interrupted run(s) resume in this process too: ${others.join(', ')}. ` +
+        'See them with `rs-cleanup status ID`; stop one with `rs-cleanup cancel ID`.\n',
+    );
   }
 }
 

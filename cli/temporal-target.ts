@@ -20,6 +20,12 @@ export interface TemporalTarget {
   /** True when this process started the server (it goes away when the command ends). */
   embedded: boolean;
   close(): Promise<void>;
+  /**
+   * Ctrl-C: stops the embedded worker (in-flight activities finish) and server;
+   * the process exits next. The client's connection stays open: closing it
+   * under a pending retry makes the client throw from a timer.
+   */
+  interrupt(): Promise<void>;
 }
 
 export interface TargetOptions {
@@ -60,12 +66,20 @@ export async function connectTemporal(options: TargetOptions): Promise<TemporalT
   }
   const connection = await Connection.connect(connectOptions);
   const client = new Client({ connection, namespace });
+  // Ctrl-C and the normal end may both close: the second call waits for the first.
+  let closing: Promise<void> | undefined;
   return {
     client,
     taskQueue,
     embedded: stack !== undefined,
-    async close() {
-      await connection.close();
+    close() {
+      closing ??= (async () => {
+        await connection.close();
+        await stack?.stop();
+      })();
+      return closing;
+    },
+    async interrupt() {
       await stack?.stop();
     },
   };

@@ -35,27 +35,32 @@ const HASH_CHUNK_BYTES = 1024 * 1024;
 const LINES_PER_WRITE = 1000;
 
 /**
- * Round-robin across user pools: one item of each pool in turn, pools in order
- * of first appearance, items within a pool in input order.
- * Why: Cognito allows 5 deletes/s per pool but 15/s per account; a run across
- * many pools must not let one big pool starve the others.
+ * Spreads each user pool's items evenly over the whole plan: item k of a pool
+ * of n items goes at relative position (k + 0.5) / n; ties go to the pool
+ * that appears first in the input; within a pool, input order is kept. Pools
+ * of equal size come out round-robin.
+ *
+ * Why: Cognito allows 5 deletes/s per pool but 15/s per account. Round-robin
+ * alone runs the small pools out first and leaves a big pool alone at the end,
+ * held to its 5/s; spread evenly, the big pool runs at its 5/s from start to
+ * end while the others use the rest of the account's budget, which is the
+ * shortest possible run.
  */
 export function orderFairly(items: CleanupItem[]): CleanupItem[] {
-  const queues = new Map<string, CleanupItem[]>();
+  const pools = new Map<string, CleanupItem[]>();
   for (const item of items) {
-    const queue = queues.get(item.userPoolId);
-    if (queue) queue.push(item);
-    else queues.set(item.userPoolId, [item]);
+    const pool = pools.get(item.userPoolId);
+    if (pool) pool.push(item);
+    else pools.set(item.userPoolId, [item]);
   }
-
-  const ordered: CleanupItem[] = [];
-  let activeQueues = [...queues.values()];
-  for (let round = 0; activeQueues.length > 0; round++) {
-    for (const queue of activeQueues) ordered.push(queue[round]!);
-    // Drop exhausted pools so a single huge pool does not cost a pass over all the others per round.
-    activeQueues = activeQueues.filter((queue) => queue.length > round + 1);
+  const placed: { item: CleanupItem; position: number; pool: number; index: number }[] = [];
+  let poolOrder = 0;
+  for (const poolItems of pools.values()) {
+    poolItems.forEach((item, index) => placed.push({ item, position: (index + 0.5) / poolItems.length, pool: poolOrder, index }));
+    poolOrder += 1;
   }
-  return ordered;
+  placed.sort((a, b) => a.position - b.position || a.pool - b.pool || a.index - b.index);
+  return placed.map((p) => p.item);
 }
 
 /** The file's sha256 as lowercase hex, read in chunks so large files do not fill memory. */

@@ -435,10 +435,14 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
       phase = 'draining';
       await drain();
       await condition(allHandlersFinished);
-      return await continueAsNew<typeof cleanupWorkflow>({
-        ...input,
-        carried: { prepared: plan, cursor, counts, limits, paused, startedAt, generation },
-      });
+      // A cancel (or the failure threshold) that came while draining ends the run here instead.
+      if (!stopReason) {
+        return await continueAsNew<typeof cleanupWorkflow>({
+          ...input,
+          carried: { prepared: plan, cursor, counts, limits, paused, startedAt, generation },
+        });
+      }
+      phase = 'running';
     }
   }
 

@@ -51,7 +51,7 @@ function lineStartOffsets(content: Buffer): number[] {
 }
 
 describe('orderFairly', () => {
-  it('takes one item from each pool in turn, pools in order of first appearance, items in input order', () => {
+  it('spreads each pool evenly over the plan, ties by first appearance, items in input order', () => {
     const items = [
       item('us-east-1_A', 'a1', 1),
       item('us-east-1_A', 'a2', 2),
@@ -61,7 +61,27 @@ describe('orderFairly', () => {
       item('us-east-1_B', 'b2', 6),
       item('us-east-1_A', 'a4', 7),
     ];
-    expect(orderFairly(items).map((entry) => entry.identifier)).toEqual(['a1', 'b1', 'c1', 'a2', 'b2', 'a3', 'a4']);
+    // a: 1/8 3/8 5/8 7/8; b: 1/4 3/4; c: 1/2
+    expect(orderFairly(items).map((entry) => entry.identifier)).toEqual(['a1', 'b1', 'a2', 'c1', 'a3', 'b2', 'a4']);
+  });
+
+  it('takes pools of equal size round-robin', () => {
+    const items = ['A', 'B', 'C'].flatMap((pool) => [1, 2].map((n) => item(`us-east-1_${pool}`, `${pool}${n}`, n)));
+    expect(orderFairly(items).map((entry) => entry.identifier)).toEqual(['A1', 'B1', 'C1', 'A2', 'B2', 'C2']);
+  });
+
+  it('keeps a big pool listed first from being left alone at the end of the plan', () => {
+    const big = Array.from({ length: 150 }, (_, i) => item('us-east-1_Big', `big-${i}`, i + 2));
+    const small = Array.from({ length: 10 }, (_, p) => Array.from({ length: 15 }, (_, i) => item(`us-east-1_Small${p}`, `s${p}-${i}`, 0))).flat();
+    const ordered = orderFairly([...big, ...small]);
+    // In every stretch of 30 items (the default window), the big pool has at most about half.
+    for (let start = 0; start + 30 <= ordered.length; start += 30) {
+      const share = ordered.slice(start, start + 30).filter((entry) => entry.userPoolId === 'us-east-1_Big').length;
+      expect(share).toBeLessThanOrEqual(16);
+    }
+    expect(ordered.slice(0, 150).filter((entry) => entry.userPoolId === 'us-east-1_Big').map((e) => e.identifier)).toEqual(
+      Array.from({ length: 75 }, (_, i) => `big-${i}`),
+    );
   });
 
   it('keeps every item exactly once and does not change the input array', () => {
