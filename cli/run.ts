@@ -232,18 +232,19 @@ export async function followToEnd(target: TemporalTarget, workflowId: string, sh
 }
 
 export function formatSummary(s: CleanupSummary): string {
+  const row = (label: string, value: string | number) => `  ${label.padEnd(18)}${value}`;
   const lines = [
     '',
     `Run ${s.workflowId}: ${s.status}${s.stopReason ? ` (${s.stopReason})` : ''}${s.execute ? '' : ' — dry-run, nothing deleted'}`,
-    `  items           ${s.total}${s.duplicates ? ` (+${s.duplicates} duplicate rows run once)` : ''}`,
-    ...Object.entries(s.counts).map(([outcome, n]) => `  ${outcome.padEnd(18)}${n}`),
-    `  duration        ${(s.durationMs / 1000).toFixed(1)} s`,
+    row('items', `${s.total}${s.duplicates ? ` (+${s.duplicates} duplicate rows run once)` : ''}`),
+    ...Object.entries(s.counts).map(([outcome, n]) => row(outcome, n)),
+    row('duration', `${(s.durationMs / 1000).toFixed(1)} s`),
   ];
-  if (s.status === 'invalid-input') lines.push(`  invalid rows    ${s.invalid}; see ${s.invalidReport}`);
-  if (s.inUseReport) lines.push(`  in use          ${s.inUse} used by app clients; see ${s.inUseReport}`);
-  if (s.missing > 0) lines.push(`  MISSING         ${s.missing} items have no recorded outcome; see the audit`);
-  if (s.auditFile) lines.push(`  audit           ${s.auditFile}`);
-  if (s.manifestDir) lines.push(`  manifest        ${s.manifestDir}`);
+  if (s.status === 'invalid-input') lines.push(row('invalid rows', `${s.invalid}; see ${s.invalidReport}`));
+  if (s.inUseReport) lines.push(row('in use', `${s.inUse} used by app clients; see ${s.inUseReport}`));
+  if (s.missing > 0) lines.push(row('MISSING', `${s.missing} items have no recorded outcome; see the audit`));
+  if (s.auditFile) lines.push(row('audit', s.auditFile));
+  if (s.manifestDir) lines.push(row('manifest', s.manifestDir));
   if (s.counts.failed > 0 && s.manifestDir) {
     lines.push('', `Re-run only the failures: rs-cleanup run --input ${path.join(s.manifestDir, 'failed.csv')}${s.execute ? ' --execute' : ''}`);
   }
