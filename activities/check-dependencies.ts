@@ -17,8 +17,8 @@ import {
   DescribeUserPoolClientCommand,
   ListUserPoolClientsCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import type { CleanupItem, FileRef, RunContext } from '../common/types';
-import { readPlanPage, writePlanFile } from '../common/plan-file';
+import type { FileRef, RunContext } from '../common/types';
+import { readWholePlan, writePlanFile } from '../common/plan-file';
 import { toCsv } from '../common/csv';
 import { classifyCognitoError } from './classify-cognito-error';
 import type { CognitoClients } from './cognito-clients';
@@ -111,13 +111,7 @@ export function createCheckDependencies(deps: DependencyCheckDeps) {
   }
 
   return async function checkDependencies({ run, plan }: CheckDependenciesRequest): Promise<DependencyCheckResult> {
-    const items: CleanupItem[] = [];
-    for (let offset = 0, done = false; !done; ) {
-      const page = await readPlanPage(plan, offset, 5_000);
-      items.push(...page.items);
-      offset = page.nextOffset;
-      done = page.done;
-    }
+    const items = await readWholePlan(plan);
     const identifiersByPool = new Map<string, Set<string>>();
     for (const item of items) {
       if (item.protectedBy) continue; // never deleted: no need to ask who uses it

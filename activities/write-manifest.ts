@@ -15,7 +15,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import type { FileRef, ItemResult, OutcomeCounts } from '../common/types';
 import { emptyCounts, OUTCOMES } from '../common/types';
-import { readPlanPage } from '../common/plan-file';
+import { readWholePlan } from '../common/plan-file';
 import { runFiles } from '../common/run-files';
 import { csvField } from '../common/csv';
 import { readBackup } from './record-outcomes';
@@ -43,7 +43,6 @@ export interface ManifestResult {
 
 /** Columns the manifest adds; input columns of the same name are replaced. */
 const RESULT_COLUMNS = ['userPoolId', 'identifier', 'outcome', 'reason', 'errorCode', 'errorMessage', 'attempts', 'requestId', 'row', 'finishedAt'];
-const PLAN_PAGE = 5_000;
 
 export async function writeManifest(request: WriteManifestRequest): Promise<ManifestResult> {
   const files = runFiles(request.runDir);
@@ -54,23 +53,18 @@ export async function writeManifest(request: WriteManifestRequest): Promise<Mani
   const results: ItemResult[] = [];
   const extraColumns = new Set<string>();
   let missing = 0;
-  for (let offset = 0, done = false; !done; ) {
-    const page = await readPlanPage(request.plan, offset, PLAN_PAGE);
-    for (const item of page.items) {
-      const recordedResult = recorded.get(key(item));
-      if (!recordedResult && !request.stopReason) missing += 1;
-      const result: ItemResult = recordedResult ?? {
-        ...item,
-        outcome: 'cancelled',
-        attempts: 0,
-        reason: request.stopReason ?? 'no outcome was recorded',
-        finishedAt: new Date().toISOString(),
-      };
-      for (const column of Object.keys(result.extra ?? {})) if (!RESULT_COLUMNS.includes(column)) extraColumns.add(column);
-      results.push(result);
-    }
-    offset = page.nextOffset;
-    done = page.done;
+  for (const item of await readWholePlan(request.plan)) {
+    const recordedResult = recorded.get(key(item));
+    if (!recordedResult && !request.stopReason) missing += 1;
+    const result: ItemResult = recordedResult ?? {
+      ...item,
+      outcome: 'cancelled',
+      attempts: 0,
+      reason: request.stopReason ?? 'no outcome was recorded',
+      finishedAt: new Date().toISOString(),
+    };
+    for (const column of Object.keys(result.extra ?? {})) if (!RESULT_COLUMNS.includes(column)) extraColumns.add(column);
+    results.push(result);
   }
 
   const counts = emptyCounts();

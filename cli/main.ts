@@ -4,7 +4,8 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
-import { definedOnly, runCommand } from './run';
+import { runCommand } from './run';
+import { definedOnly } from '../common/types';
 import { listCommand, setRateCommand, signalCommand, statusCommand } from './status';
 import { redriveCommand, reportCommand } from './report';
 import { restoreCommand } from './restore';

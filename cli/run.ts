@@ -11,7 +11,7 @@ import { formatInputErrors, parsePairs, readInputFile, type InputFormat, type Pa
 import { sha256File } from '../common/plan-file';
 import { toCsv } from '../common/csv';
 import { compileProtection, parseProtectionPatterns, protectionFor } from '../common/protection';
-import type { InUsePolicy, Limits } from '../common/types';
+import { definedOnly, type InUsePolicy, type Limits } from '../common/types';
 import { cleanupWorkflow, progressQuery, type CleanupInput, type CleanupSummary } from '../workflows/cleanup';
 import { dataDirectory } from './embedded-temporal';
 import { connectTemporal, type TemporalTarget } from './temporal-target';
@@ -276,8 +276,4 @@ async function resolveSource(options: RunOptions): Promise<ResolvedSource> {
   const file = path.join(dir, `pairs-${Date.now()}.csv`);
   writeFileSync(file, csv);
   return { path: file, parsed };
-}
-
-export function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

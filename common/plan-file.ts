@@ -153,6 +153,30 @@ export async function readPlanPage(plan: FileRef, offset: number, limit: number)
   }
 }
 
+/**
+ * Every item of the plan, for the activities that need all of them at once
+ * (the dependency check, the manifest): one read and one checksum, instead of
+ * a checksum per page. Throws InputChangedError like readPlanPage.
+ */
+export async function readWholePlan(plan: FileRef): Promise<CleanupItem[]> {
+  const handle = await openPlanFile(plan.path);
+  let content: Buffer;
+  try {
+    content = await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+  const actual = createHash('sha256').update(content).digest('hex');
+  if (actual !== plan.sha256) {
+    throw new InputChangedError(`the plan file ${plan.path} changed since the run started: expected sha256 ${plan.sha256}, found ${actual}`);
+  }
+  return content
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as CleanupItem);
+}
+
 async function openPlanFile(planPath: string): Promise<fs.promises.FileHandle> {
   try {
     return await fs.promises.open(planPath, 'r');

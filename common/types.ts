@@ -94,3 +94,8 @@ export function emptyCounts(): OutcomeCounts {
 
 /** What to do with a resource server whose scopes app clients still use. */
 export type InUsePolicy = 'skip' | 'delete' | 'fail';
+
+/** The fields of `value` that are set: what an optional flag or update leaves out does not override a default. */
+export function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -32,7 +32,7 @@ import type { CleanupActivities } from '../activities';
 import type { PreparedInput } from '../activities/prepare-input';
 import type { InputError, InputFormat } from '../common/input-reader';
 import type { CleanupItem, FileRef, InUsePolicy, ItemResult, Limits, OutcomeCounts, RunContext } from '../common/types';
-import { DEFAULT_LIMITS, emptyCounts } from '../common/types';
+import { DEFAULT_LIMITS, definedOnly, emptyCounts } from '../common/types';
 
 // ---------------------------------------------------------------------------
 // Input, result and progress types
@@ -486,8 +486,4 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
     manifestDir: manifest.manifestDir,
     summaryFile: manifest.summaryFile,
   };
-}
-
-function definedOnly(update: LimitsUpdate): Partial<Limits> {
-  return Object.fromEntries(Object.entries(update).filter(([, v]) => v !== undefined)) as Partial<Limits>;
 }
