@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { cleanupWorkflow, CleanupSummary } from '../workflows/cleanup';
-import { withTarget } from './status';
+import { withTarget } from './temporal-target';
 import { runCommand, type JobOptions } from './run';
 import { EXIT, UsageError } from './exit-codes';
 import { sha256File } from '../common/plan-file';

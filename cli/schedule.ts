@@ -5,13 +5,13 @@
  * of `run` (protection, dependency check, --max-deletes).
  */
 import path from 'node:path';
-import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
+import { ScheduleOverlapPolicy } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import { formatInputErrors, readInputFile } from '../common/input-reader';
 import { compileProtection, protectionFor } from '../common/protection';
 import type { CleanupInput } from '../workflows/cleanup';
 import { cleanupInputFrom, protectionPatterns, type JobOptions } from './run';
-import { connectTemporal, type TemporalTarget } from './temporal-target';
+import { withTarget, type TemporalTarget } from './temporal-target';
 import { confirmDeletion } from './confirm';
 import { EXIT, UsageError } from './exit-codes';
 
@@ -21,15 +21,7 @@ async function withCluster<T>(taskQueue: string | undefined, action: (target: Te
       'schedules need a Temporal cluster that keeps running (set TEMPORAL_ADDRESS); the embedded dev server lives only while a command runs',
     );
   }
-  const target = await connectTemporal({ needsWorker: false, ...(taskQueue ? { taskQueue } : {}) });
-  try {
-    return await action(target);
-  } catch (err) {
-    if (err instanceof ScheduleNotFoundError) throw new UsageError(`no schedule with ID '${err.scheduleId}'`);
-    throw err;
-  } finally {
-    await target.close();
-  }
+  return withTarget(action, taskQueue);
 }
 
 export interface ScheduleCreateOptions extends JobOptions {

@@ -2,7 +2,6 @@
  * Commands on runs: `status`, `list`, `pause`, `resume`, `cancel`, `set-rate`.
  * They only query, signal and update the workflow; the workers do the work.
  */
-import { WorkflowNotFoundError } from '@temporalio/client';
 import {
   cancelSignal,
   pauseSignal,
@@ -12,23 +11,10 @@ import {
   type cleanupWorkflow,
   type LimitsUpdate,
 } from '../workflows/cleanup';
-import { connectTemporal, type TemporalTarget } from './temporal-target';
+import { withTarget } from './temporal-target';
 import { formatProgress, ProgressLine } from './progress';
 import { exitCodeOf, formatSummary } from './run';
 import { EXIT, UsageError } from './exit-codes';
-
-/** Runs `action` against Temporal and closes the connection; a missing workflow is a usage error. */
-export async function withTarget<T>(action: (target: TemporalTarget) => Promise<T>): Promise<T> {
-  const target = await connectTemporal({ needsWorker: false });
-  try {
-    return await action(target);
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new UsageError(`no run with workflow ID '${err.workflowId}'`);
-    throw err;
-  } finally {
-    await target.close();
-  }
-}
 
 export async function statusCommand(runId: string, options: { watch: boolean; json: boolean }): Promise<number> {
   return withTarget(async ({ client }) => {

@@ -9,7 +9,8 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import { Client, Connection, ScheduleNotFoundError, WorkflowNotFoundError, type ConnectionOptions } from '@temporalio/client';
+import { UsageError } from './exit-codes';
 import { readTemporalConnection } from '../common/temporal-connection';
 import { readWorkerConfig } from '../worker/config';
 import { dataDirectory, embeddedAddressFile, isAlive, startEmbeddedStack, type EmbeddedStack } from './embedded-temporal';
@@ -83,6 +84,23 @@ export async function connectTemporal(options: TargetOptions): Promise<TemporalT
       await stack?.stop();
     },
   };
+}
+
+/**
+ * Runs `action` against Temporal (no worker needed) and closes the connection;
+ * a missing run or schedule is a usage error, not a stack trace.
+ */
+export async function withTarget<T>(action: (target: TemporalTarget) => Promise<T>, taskQueue?: string): Promise<T> {
+  const target = await connectTemporal({ needsWorker: false, ...(taskQueue ? { taskQueue } : {}) });
+  try {
+    return await action(target);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new UsageError(`no run with workflow ID '${err.workflowId}'`);
+    if (err instanceof ScheduleNotFoundError) throw new UsageError(`no schedule with ID '${err.scheduleId}'`);
+    throw err;
+  } finally {
+    await target.close();
+  }
 }
 
 /** The address of the embedded server a live rs-cleanup process is running, if any. */
