@@ -16,6 +16,44 @@ const IDENTIFIER_PATTERN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 /** Not Cognito's rule but ours: the pool ID prefix decides which Region's endpoint gets the call. */
 const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
+/**
+ * The Regions where Cognito user pools exist (AWS General Reference, "Amazon
+ * Cognito endpoints and quotas"). The one list in the project: a pool ID whose
+ * prefix is a well-formed name outside it (us-east-9_AbC123) is a typo, and
+ * would otherwise reach an endpoint that does not exist. A Region newer than
+ * this list is added with RS_CLEANUP_EXTRA_REGIONS, without a release.
+ */
+export const COGNITO_REGIONS: readonly string[] = [
+  'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2',
+  'ca-central-1', 'ca-west-1', 'sa-east-1', 'mx-central-1',
+  'eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-central-1', 'eu-central-2', 'eu-north-1', 'eu-south-1', 'eu-south-2',
+  'ap-south-1', 'ap-south-2', 'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3',
+  'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3', 'ap-southeast-4', 'ap-southeast-5', 'ap-east-1',
+  'me-south-1', 'me-central-1', 'il-central-1', 'af-south-1',
+  'us-gov-west-1', 'us-gov-east-1', 'cn-north-1', 'cn-northwest-1',
+];
+
+/** Comma-separated Region names accepted in addition to COGNITO_REGIONS. */
+export const EXTRA_REGIONS_VARIABLE = 'RS_CLEANUP_EXTRA_REGIONS';
+
+const KNOWN_REGIONS = new Set(COGNITO_REGIONS);
+let extraRegionsCache: { text: string; regions: Set<string> } | undefined;
+
+/**
+ * Region names from RS_CLEANUP_EXTRA_REGIONS, read at each call so a test or an
+ * operator can set it at any time. Read through globalThis because this file
+ * stays free of Node imports; in the workflow sandbox there is no process and
+ * no extra Region.
+ */
+function extraRegions(): Set<string> {
+  const text = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[EXTRA_REGIONS_VARIABLE] ?? '';
+  if (extraRegionsCache?.text !== text) {
+    const names = text.split(',').map((name) => name.trim()).filter((name) => REGION_PATTERN.test(name));
+    extraRegionsCache = { text, regions: new Set(names) };
+  }
+  return extraRegionsCache.regions;
+}
+
 const USER_POOL_ID_CHARACTER = /^[\w-]$/;
 const IDENTIFIER_CHARACTER = /^[\x21\x23-\x5B\x5D-\x7E]$/;
 const POOL_SUFFIX_CHARACTER = /^[0-9a-zA-Z]$/;
@@ -48,7 +86,7 @@ export function validateUserPoolId(value: string): string | undefined {
   // Safety net: the specific checks above should have explained any mismatch.
   if (!USER_POOL_ID_PATTERN.test(value)) return `does not match Cognito's pattern ${USER_POOL_ID_PATTERN.source}`;
 
-  const regionReason = validateRegionName(value.slice(0, firstUnderscore));
+  const regionReason = validateCognitoRegion(value.slice(0, firstUnderscore));
   if (regionReason) return `its Region prefix ${regionReason}`;
   return undefined;
 }
@@ -76,6 +114,18 @@ export function validateRegionName(value: string): string | undefined {
 }
 
 /**
+ * Why a string is not a Region where Cognito user pools exist, or undefined
+ * when it is one (COGNITO_REGIONS, or RS_CLEANUP_EXTRA_REGIONS). The reason
+ * starts with the quoted value and says how to add a new Region.
+ */
+export function validateCognitoRegion(value: string): string | undefined {
+  const nameReason = validateRegionName(value);
+  if (nameReason) return nameReason;
+  if (KNOWN_REGIONS.has(value) || extraRegions().has(value)) return undefined;
+  return `'${value}' is not a Region where Cognito user pools exist (a typo?); if it is a new Region, set ${EXTRA_REGIONS_VARIABLE}=${value}`;
+}
+
+/**
  * The Region a user pool lives in: the part of its ID before the first '_'
  * (`us-east-1_AbC123` -> `us-east-1`). Throws when the ID has no Region prefix,
  * because calling the wrong Region would report the pool as missing.
@@ -86,7 +136,7 @@ export function regionOfUserPoolId(userPoolId: string): string {
     throw new Error(`user pool ID '${userPoolId}' has no '_' between the Region and the pool's own ID (a user pool ID looks like us-east-1_AbC123)`);
   }
   const region = userPoolId.slice(0, firstUnderscore);
-  const reason = validateRegionName(region);
+  const reason = validateCognitoRegion(region);
   if (reason) throw new Error(`user pool ID '${userPoolId}': its Region prefix ${reason}`);
   return region;
 }

@@ -1,25 +1,50 @@
 /**
  * Reads the operator's list of resource servers to delete (CSV, JSON or JSON
  * Lines, or `--pair` arguments), validates every row against Cognito's rules
- * and reports every problem at once, each with its file, row and column.
+ * and reports every problem, each with its file, row and column, in one pass
+ * over the file and without holding its rows (scanInputFile); readInputFile
+ * collects the result in memory for small inputs.
  *
  * Row numbers:
  * - CSV: the 1-based physical line in the file where the record starts (the
  *   header is line 1 when nothing precedes it). Comment lines, blank lines and
  *   line breaks inside quoted values all count, so an editor's "go to line"
  *   lands on the record.
- * - JSON: the 1-based index of the element in the top-level array.
+ * - JSON: the 1-based index of the element in the top-level array; errors in
+ *   the JSON itself give the line (row) and column where they are.
  * - JSON Lines: the 1-based line number.
  * - `--pair`: the 1-based index of the pair among the `--pair` arguments.
  * Row 0 means the file as a whole (for example "the file is empty").
+ *
+ * What is refused, and why (operators trust this file not to delete the wrong thing):
+ * - a JSON object with the same key twice, or two keys that differ only in
+ *   case: JSON.parse would silently keep the last one;
+ * - a CSV line starting with '#' after the header: it was meant as a comment,
+ *   or a row whose pool ID starts with '#'; either way it is reported, not dropped;
+ * - files that are not regular files, larger than MAX_INPUT_BYTES, not text
+ *   (NUL bytes, UTF-16 without a byte order mark), or not UTF-8 (by row).
  */
-import fs from 'node:fs';
-import readline from 'node:readline';
-import { Transform, Writable, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { parse as parseCsv, type CsvError, type Info, type InfoRecord } from 'csv-parse';
+import { isUtf8 } from 'node:buffer';
 import type { CleanupItem } from './types';
 import { validateIdentifier, validateUserPoolId } from './cognito-rules';
+import { CsvRecordReader, MAX_RECORD_BYTES, type CsvEvents, type CsvRecord } from './csv-records';
+import { DigestSet } from './digest-set';
+import { displayName, escapeControlCharacters, oneLine, showName, showNames, showValue } from './display-text';
+import { InputByteReader, InputContentError, explainReadFailure, MAX_INPUT_BYTES, openInputFile, type TextEncoding } from './input-file';
+import {
+  JsonArraySplitter,
+  JsonLinesSplitter,
+  JsonNumber,
+  JsonObject,
+  JsonSyntaxError,
+  TopLevelNotArrayError,
+  parseJsonText,
+  positionIn,
+  type JsonValue,
+  type Position,
+} from './json-records';
+
+export { InputFileError, MAX_INPUT_BYTES, saveStandardInput } from './input-file';
 
 export type InputFormat = 'csv' | 'json' | 'jsonl';
 
@@ -27,8 +52,9 @@ export interface InputError {
   file: string;
   /** See the row numbering at the top of this file; 0 means the whole file. */
   row: number;
-  /** The column as written in the CSV header, or the key as written in the JSON object. */
+  /** The column as written in the CSV header, or the key as written in the JSON object (escaped, shortened). */
   column?: string;
+  /** One line, control characters escaped. */
   reason: string;
 }
 
@@ -44,24 +70,36 @@ export interface DuplicateRow {
 export interface ParsedInput {
   file: string;
   format: InputFormat;
-  /** Valid, deduplicated items in input order. */
+  /** Valid, deduplicated items in input order; empty when `unusable`. */
   items: CleanupItem[];
   errors: InputError[];
   duplicates: DuplicateRow[];
   /** Data records read (CSV records after the header, JSON elements, JSON Lines objects, pairs), valid or not. */
   rowsRead: number;
+  /** The file as a whole cannot be used (not text, no header, not a JSON array, ...): no row runs, even with --skip-invalid. */
+  unusable: boolean;
 }
 
 /** Accepted column names (CSV header) and keys (JSON), compared case-insensitively. */
 export const USER_POOL_ID_COLUMNS: readonly string[] = ['userPoolId', 'user_pool_id', 'UserPoolId', 'user-pool-id', 'pool', 'pool_id'];
 export const IDENTIFIER_COLUMNS: readonly string[] = ['identifier', 'Identifier', 'resource_server', 'resource_server_identifier', 'resourceServer', 'rs'];
 
+/**
+ * The extra columns of one row (a tenant, a ticket) may hold at most this many
+ * characters, names included: they travel with the item through every plan
+ * page, and a page of items must stay far below Temporal's 2 MB payload limit.
+ */
+export const MAX_EXTRA_CHARACTERS = 4096;
+
 const USER_POOL_ID_NAMES = new Set(USER_POOL_ID_COLUMNS.map((name) => name.toLowerCase()));
 const IDENTIFIER_NAMES = new Set(IDENTIFIER_COLUMNS.map((name) => name.toLowerCase()));
 const PAIR_SOURCE = '--pair';
 const BYTE_ORDER_MARK = '\uFEFF';
-const FIRST_BYTES_FOR_DETECTION = 4096;
-const READ_FAILURE_PREFIX = 'cannot read input file';
+const FORMAT_DETECTION_BYTES = 4096;
+const EXAMPLE_OBJECT = '{"userPoolId": "us-east-1_AbC123", "identifier": "https://api.example.com"}';
+/** A reason's own limit; with the file and row in front, a formatted line stays within MAX_MESSAGE_LENGTH in most cases and is cut there otherwise. */
+const MAX_REASON_LENGTH = 260;
+const NOT_UTF8 = 'contains bytes that are not valid UTF-8; save the file as UTF-8 (in Excel: "CSV UTF-8")';
 
 // ---------------------------------------------------------------------------
 // Entry points
@@ -81,30 +119,123 @@ export function detectFormat(file: string, firstBytes: string): InputFormat {
   return 'csv';
 }
 
+/** Where the rows of a scan go, as they are read. */
+export interface InputSink {
+  /** A valid row, the first of its (userPoolId, identifier). */
+  item(item: CleanupItem): void;
+  error(error: InputError): void;
+  duplicate(duplicate: DuplicateRow): void;
+  /** Called after each chunk of about 1 MiB: write out what was buffered. */
+  flush?(): Promise<void>;
+}
+
+export interface InputScan {
+  file: string;
+  format: InputFormat;
+  encoding: TextEncoding;
+  /** sha256 of the file's bytes as stored, and their number. */
+  sha256: string;
+  bytes: number;
+  rowsRead: number;
+  items: number;
+  errors: number;
+  /** Rows with at least one error (one row can break two rules). */
+  invalidRows: number;
+  duplicates: number;
+  /** The file as a whole cannot be used: discard the items the sink received. */
+  unusable: boolean;
+}
+
 /**
- * Reads, validates and deduplicates one input file. Problems in the content
- * are returned in `errors`; a file that cannot be read at all throws.
+ * Reads, validates and deduplicates one input file in a single pass, handing
+ * each valid item, error and duplicate to `sink` as it goes; memory stays flat
+ * (16-byte digests per distinct row, not the rows). Problems in the content
+ * go to the sink; a file that cannot be read at all throws InputFileError.
  */
-export async function readInputFile(file: string, options: { format?: InputFormat } = {}): Promise<ParsedInput> {
-  const firstBytes = await readFirstBytes(file);
-  const format = options.format ?? detectFormat(file, firstBytes);
-  if (stripByteOrderMark(firstBytes).trim() === '' && (await isBlankFile(file))) {
-    const collector = new InputCollector(file);
-    collector.fileError('the file is empty');
-    return collector.result(format, 0);
-  }
+export async function scanInputFile(
+  file: string,
+  sink: InputSink,
+  options: { format?: InputFormat; maxBytes?: number } = {},
+): Promise<InputScan> {
+  const opened = await openInputFile(file, options.maxBytes);
   try {
-    switch (format) {
-      case 'csv':
-        return await readCsvFile(file);
-      case 'json':
-        return await readJsonFile(file);
-      case 'jsonl':
-        return await readJsonLinesFile(file);
+    const bytes = new InputByteReader(file, opened, options.maxBytes ?? MAX_INPUT_BYTES);
+    const checker = new RowChecker(file, sink);
+    let format = options.format;
+    let parser: FormatParser | undefined;
+    let unusable = false;
+    try {
+      let chunk = await bytes.read();
+      format ??= detectFormat(file, chunk ? chunk.toString('utf8', 0, Math.min(chunk.length, FORMAT_DETECTION_BYTES)) : '');
+      parser = createParser(format, checker);
+      while (chunk !== undefined) {
+        parser.push(chunk);
+        await sink.flush?.();
+        chunk = await bytes.read();
+      }
+      parser.end();
+    } catch (error) {
+      format ??= detectFormat(file, '');
+      if (!reportContentProblem(error, checker)) throw error;
+      unusable = true;
+      await bytes.drain();
     }
+    await sink.flush?.();
+    const read = bytes.result();
+    return {
+      file,
+      format,
+      encoding: read.encoding,
+      sha256: read.sha256,
+      bytes: read.bytes,
+      rowsRead: parser?.rowsRead ?? 0,
+      items: checker.itemCount,
+      errors: checker.errorCount,
+      invalidRows: checker.invalidRows,
+      duplicates: checker.duplicateCount,
+      unusable: unusable || (parser?.unusable ?? false),
+    };
   } catch (error) {
     throw explainReadFailure(file, error);
+  } finally {
+    await opened.handle.close();
   }
+}
+
+/** Turns a problem of the whole content into an error of the file; false for anything else. */
+function reportContentProblem(error: unknown, checker: RowChecker): boolean {
+  if (error instanceof InputContentError) {
+    checker.rowError(error.row, error.reason);
+    return true;
+  }
+  if (error instanceof JsonSyntaxError) {
+    const { line, column } = error.position;
+    checker.rowError(line, `the file is not valid JSON at line ${line}, column ${column}: ${error.reason}`);
+    return true;
+  }
+  if (error instanceof TopLevelNotArrayError) {
+    const hint = error.found === 'an object' ? '; for one object per line, name the file .jsonl' : '';
+    checker.fileError(`expected a JSON array of objects like [${EXAMPLE_OBJECT}], found ${error.found}${hint}`);
+    return true;
+  }
+  return false;
+}
+
+/**
+ * Reads, validates and deduplicates one input file into memory: for small
+ * inputs (a schedule's check, tests). A run uses validateInputToPlan
+ * (common/input-to-plan.ts), which writes the plan as it reads.
+ */
+export async function readInputFile(file: string, options: { format?: InputFormat; maxBytes?: number } = {}): Promise<ParsedInput> {
+  const items: CleanupItem[] = [];
+  const errors: InputError[] = [];
+  const duplicates: DuplicateRow[] = [];
+  const scan = await scanInputFile(
+    file,
+    { item: (item) => items.push(item), error: (error) => errors.push(error), duplicate: (duplicate) => duplicates.push(duplicate) },
+    options,
+  );
+  return { file, format: scan.format, items: scan.unusable ? [] : items, errors, duplicates, rowsRead: scan.rowsRead, unusable: scan.unusable };
 }
 
 /**
@@ -112,37 +243,48 @@ export async function readInputFile(file: string, options: { format?: InputForma
  * because identifiers may themselves contain commas (and colons), pool IDs never do.
  */
 export function parsePairs(pairs: string[]): ParsedInput {
-  const collector = new InputCollector(PAIR_SOURCE);
+  const result: ParsedInput = { file: PAIR_SOURCE, format: 'csv', items: [], errors: [], duplicates: [], rowsRead: pairs.length, unusable: false };
+  const checker = new RowChecker(PAIR_SOURCE, {
+    item: (item) => result.items.push(item),
+    error: (error) => result.errors.push(error),
+    duplicate: (duplicate) => result.duplicates.push(duplicate),
+  });
   pairs.forEach((pair, index) => {
     const row = index + 1;
     const comma = pair.indexOf(',');
     if (comma === -1) {
-      collector.rowError(row, `${showValue(pair)} has no comma; expected POOL,IDENTIFIER, for example us-east-1_AbC123,https://api.example.com`);
+      checker.rowError(row, `${showValue(pair)} has no comma; expected POOL,IDENTIFIER, for example us-east-1_AbC123,https://api.example.com`);
       return;
     }
-    collector.addRecord({
+    checker.addRecord({
       row,
       userPoolId: { value: pair.slice(0, comma), column: 'userPoolId' },
       identifier: { value: pair.slice(comma + 1), column: 'identifier' },
     });
   });
-  return collector.result('csv', pairs.length);
+  return result;
 }
 
 /**
  * One line per error, "file:row: column 'identifier': reason", at most `max`
- * of them followed by "... and N more" so a terminal is not flooded.
+ * of them followed by "... and N more" so a terminal is not flooded. `total`
+ * is the number of errors when `errors` holds only the first ones.
  */
-export function formatInputErrors(errors: InputError[], max = 20): string {
+export function formatInputErrors(errors: InputError[], max = 20, total = errors.length): string {
   const lines = errors.slice(0, max).map(formatInputError);
-  if (errors.length > max) lines.push(`... and ${errors.length - max} more`);
+  const shown = lines.length;
+  if (total > shown) lines.push(`... and ${total - shown} more`);
   return lines.join('\n');
 }
 
-function formatInputError(error: InputError): string {
+/**
+ * One error as one line for a terminal or a report: control characters and
+ * escape sequences escaped, at most MAX_MESSAGE_LENGTH characters.
+ */
+export function formatInputError(error: InputError): string {
   const where = error.row > 0 ? `${error.file}:${error.row}` : error.file;
-  const column = error.column !== undefined ? ` column '${error.column}':` : '';
-  return `${where}:${column} ${error.reason}`;
+  const column = error.column !== undefined ? ` column ${showName(error.column)}:` : '';
+  return oneLine(`${where}:${column} ${error.reason}`);
 }
 
 // ---------------------------------------------------------------------------
@@ -161,48 +303,73 @@ interface InputRecord {
   extra?: Record<string, string>;
 }
 
-/** Collects valid items, errors and duplicates while a file is read. */
-class InputCollector {
-  readonly items: CleanupItem[] = [];
-  readonly errors: InputError[] = [];
-  readonly duplicates: DuplicateRow[] = [];
-  private readonly firstRowByKey = new Map<string, number>();
+/** Validates records, drops repeats and hands the outcome of each row to the sink, counting as it goes. */
+class RowChecker {
+  itemCount = 0;
+  errorCount = 0;
+  invalidRows = 0;
+  duplicateCount = 0;
+  private readonly seen = new DigestSet();
+  private lastInvalidRow = -1;
 
-  constructor(readonly file: string) {}
+  constructor(
+    readonly file: string,
+    private readonly sink: InputSink,
+  ) {}
 
   fileError(reason: string): void {
-    this.errors.push({ file: this.file, row: 0, reason });
+    this.rowError(0, reason);
   }
 
   rowError(row: number, reason: string, column?: string): void {
-    this.errors.push(column === undefined ? { file: this.file, row, reason } : { file: this.file, row, column, reason });
+    this.errorCount++;
+    if (row !== this.lastInvalidRow) {
+      this.invalidRows++;
+      this.lastInvalidRow = row;
+    }
+    const error: InputError = { file: this.file, row, reason: oneLine(reason, MAX_REASON_LENGTH) };
+    if (column !== undefined) error.column = displayName(column);
+    this.sink.error(error);
   }
 
-  /** Validates a record; keeps it if valid and not a repeat of an earlier one. */
+  /** Validates a record; passes it on if valid and not a repeat of an earlier one. */
   addRecord(record: InputRecord): void {
     const poolReason = validateUserPoolId(record.userPoolId.value);
     const identifierReason = validateIdentifier(record.identifier.value);
     if (poolReason) this.rowError(record.row, describeInvalidValue(record.userPoolId.value, poolReason), record.userPoolId.column);
     if (identifierReason) this.rowError(record.row, describeInvalidValue(record.identifier.value, identifierReason), record.identifier.column);
     if (poolReason || identifierReason) return;
+    if (record.extra !== undefined && !this.checkExtraSize(record.row, record.extra)) return;
 
     const userPoolId = record.userPoolId.value;
     const identifier = record.identifier.value;
     // Neither value can contain a space, so it separates them unambiguously.
-    const key = `${userPoolId} ${identifier}`;
-    const firstRow = this.firstRowByKey.get(key);
-    if (firstRow !== undefined) {
-      this.duplicates.push({ file: this.file, row: record.row, firstRow, userPoolId, identifier });
+    const firstRow = this.seen.addOrGetRow(`${userPoolId} ${identifier}`, record.row);
+    if (firstRow !== 0) {
+      this.duplicateCount++;
+      this.sink.duplicate({ file: this.file, row: record.row, firstRow, userPoolId, identifier });
       return;
     }
-    this.firstRowByKey.set(key, record.row);
     const item: CleanupItem = { userPoolId, identifier, row: record.row };
     if (record.extra !== undefined) item.extra = record.extra;
-    this.items.push(item);
+    this.itemCount++;
+    this.sink.item(item);
   }
 
-  result(format: InputFormat, rowsRead: number): ParsedInput {
-    return { file: this.file, format, items: this.items, errors: this.errors, duplicates: this.duplicates, rowsRead };
+  private checkExtraSize(row: number, extra: Record<string, string>): boolean {
+    let characters = 0;
+    let longest: string | undefined;
+    for (const [name, value] of Object.entries(extra)) {
+      characters += name.length + value.length;
+      if (longest === undefined || value.length > extra[longest]!.length) longest = name;
+    }
+    if (characters <= MAX_EXTRA_CHARACTERS) return true;
+    this.rowError(
+      row,
+      `the extra columns of this row hold ${characters} characters, more than the ${MAX_EXTRA_CHARACTERS} carried into the audit; this value is ${extra[longest!]!.length} characters long`,
+      longest,
+    );
+    return false;
   }
 }
 
@@ -210,11 +377,31 @@ function describeInvalidValue(value: string, reason: string): string {
   return value === '' ? reason : `${showValue(value)} ${reason}`;
 }
 
-/** A value quoted for an error message, shortened so one bad row cannot flood the terminal. */
-function showValue(value: string): string {
-  const maxShown = 80;
-  if (value.length <= maxShown) return JSON.stringify(value);
-  return `${JSON.stringify(value.slice(0, maxShown))}... (${value.length} characters)`;
+/** Header names and JSON keys match case-insensitively and ignoring surrounding spaces; values are never trimmed. */
+function normalizeName(name: string): string {
+  return name.trim().toLowerCase();
+}
+
+interface FormatParser {
+  push(chunk: Buffer): void;
+  end(): void;
+  readonly rowsRead: number;
+  readonly unusable: boolean;
+}
+
+function createParser(format: InputFormat, checker: RowChecker): FormatParser {
+  switch (format) {
+    case 'csv':
+      return new CsvInput(checker);
+    case 'json':
+      return new JsonArrayInput(checker);
+    case 'jsonl':
+      return new JsonLinesInput(checker);
+  }
+}
+
+function stripByteOrderMark(text: string): string {
+  return text.startsWith(BYTE_ORDER_MARK) ? text.slice(1) : text;
 }
 
 // ---------------------------------------------------------------------------
@@ -227,221 +414,146 @@ interface CsvLayout {
   identifierIndex: number;
 }
 
-async function readCsvFile(file: string): Promise<ParsedInput> {
-  const reader = new CsvReader(file);
-  const parser = parseCsv({
-    bom: true,
-    comment: '#',
-    // Only whole lines are comments: '#' is legal inside identifiers (URL fragments).
-    comment_no_infix: true,
-    skip_empty_lines: true,
-    relax_column_count: false,
-    // Report a malformed record and keep going, so every error is reported in one run.
-    skip_records_with_error: true,
-    // A stray quote (ab"c, "ok"x) stays in the value instead of derailing the parser
-    // for the rest of the file; validation then names it, as Cognito forbids '"' in both IDs.
-    relax_quotes: true,
-    // Both callbacks run while parsing, in file order, with csv-parse's line counters
-    // of that moment; records are handled there rather than through the stream so
-    // that errors stay in file order and line numbers stay exact.
-    on_record: (record: string[], context: InfoRecord) => {
-      reader.onRecord(record, context);
-      return null;
-    },
-    on_skip: (error: CsvError | undefined) => {
-      if (error) reader.onMalformedRecord(error as MalformedRecordError);
-      return undefined;
-    },
-  });
-  await pipeline(fs.createReadStream(file), new CrlfToLf(), parser, discardEverything());
-  return reader.finish(parser.info);
-}
-
-type MalformedRecordError = CsvError & Partial<Info> & { record?: string[]; column?: unknown };
-
-/** Where a record ended, to place the next malformed record whose own start csv-parse cannot tell. */
-interface RecordEnd {
-  line: number;
-  /** Comment and blank lines skipped so far. */
-  skippedLines: number;
-}
-
-/** Turns csv-parse records into validated items, one record at a time. */
-class CsvReader {
-  private readonly collector: InputCollector;
+/** Turns CSV records into validated items, one record at a time. */
+class CsvInput implements FormatParser, CsvEvents {
+  rowsRead = 0;
+  unusable = false;
+  private readonly records = new CsvRecordReader(this);
   private layout: CsvLayout | undefined;
   /** Set once the header is unusable: the data rows cannot be interpreted, so they are ignored. */
   private headerFailed = false;
-  private rowsRead = 0;
-  private previousEnd: RecordEnd = { line: 0, skippedLines: 0 };
+  private commentsBeforeHeader = 0;
 
-  constructor(file: string) {
-    this.collector = new InputCollector(file);
+  constructor(private readonly checker: RowChecker) {}
+
+  push(chunk: Buffer): void {
+    this.records.push(chunk);
   }
 
-  onRecord(record: string[], context: Info): void {
-    const row = startLineOfRecord(record, context.lines);
-    this.previousEnd = { line: context.lines, skippedLines: skippedLineCount(context) };
-    if (this.headerFailed || isWhitespaceOnlyRecord(record)) return;
+  end(): void {
+    this.records.end();
+    if (this.layout === undefined && !this.headerFailed) {
+      this.unusable = true;
+      this.checker.fileError(
+        this.commentsBeforeHeader > 0
+          ? 'the file has no header row, only comments and blank lines; the first line must name the columns, for example: userPoolId,identifier'
+          : 'the file is empty',
+      );
+    }
+  }
+
+  record(record: CsvRecord): void {
+    if (this.headerFailed) return;
     if (this.layout === undefined) {
-      this.layout = readCsvHeader(record, row, this.collector);
-      if (this.layout === undefined) this.headerFailed = true;
+      this.layout = this.readHeader(record);
+      if (this.layout === undefined) {
+        this.headerFailed = true;
+        this.unusable = true;
+      }
       return;
     }
     this.rowsRead++;
-    this.collector.addRecord(csvRecordToInput(record, row, this.layout));
+    const layout = this.layout;
+    if (record.fields.length !== layout.names.length) {
+      const found = record.fields.length;
+      this.checker.rowError(
+        record.line,
+        `has ${found} field${found === 1 ? '' : 's'} but the header has ${layout.names.length} (${layout.names.map((name) => displayName(name)).join(', ')}); a value that contains a comma must be in double quotes`,
+      );
+      return;
+    }
+    if (record.invalidUtf8 !== undefined) {
+      for (const index of record.invalidUtf8) this.checker.rowError(record.line, NOT_UTF8, layout.names[index]);
+      return;
+    }
+    this.checker.addRecord(csvRecordToInput(record, layout));
   }
 
-  onMalformedRecord(error: MalformedRecordError): void {
-    const row = lineOfMalformedRecord(error, this.previousEnd);
-    if (error.code === 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH' && error.lines !== undefined) {
-      this.previousEnd = { line: error.lines, skippedLines: skippedLineCount(error) };
+  hashLine(line: number, text: string): void {
+    if (this.headerFailed) return;
+    if (this.layout === undefined) {
+      this.commentsBeforeHeader++;
+      return;
     }
-    if (this.headerFailed || isWhitespaceOnlyRecord(error.record)) return;
+    this.rowsRead++;
+    this.checker.rowError(
+      line,
+      `starts with '#': a comment line after the header is not allowed (comments may only come before the header; if '#' belongs to the value, put the value in double quotes): ${showValue(text, 40)}`,
+    );
+  }
+
+  problem(line: number, reason: string): void {
+    if (this.headerFailed) return;
     if (this.layout === undefined) {
       this.headerFailed = true;
-      this.collector.rowError(row, `the header cannot be read as CSV: ${error.message}`);
+      this.unusable = true;
+      this.checker.rowError(line, `the header cannot be read as CSV: ${reason}`);
       return;
     }
     this.rowsRead++;
-    this.collector.rowError(row, describeMalformedRecord(error, this.layout));
+    this.checker.rowError(line, reason);
   }
 
-  finish(info: Info): ParsedInput {
-    if (this.layout === undefined && !this.headerFailed) {
-      if (info.comment_lines > 0) {
-        this.collector.fileError('the file has no header row, only comments and blank lines; the first line must name the columns, for example: userPoolId,identifier');
-      } else {
-        this.collector.fileError('the file is empty');
-      }
-    }
-    return this.collector.result('csv', this.rowsRead);
-  }
-}
-
-function discardEverything(): Writable {
-  return new Writable({ objectMode: true, write: (_chunk, _encoding, callback) => callback() });
-}
-
-/**
- * csv-parse counts each of CR and LF as a line break inside quoted values, so
- * line numbers drift in Windows files with multi-line values. Turning CRLF into
- * LF first keeps its line count equal to what an editor shows.
- */
-class CrlfToLf extends Transform {
-  private pendingCarriageReturn = false;
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    let bytes = chunk;
-    if (this.pendingCarriageReturn) {
-      bytes = Buffer.concat([Buffer.from('\r'), bytes]);
-      this.pendingCarriageReturn = false;
-    }
-    // A CR at the very end may be the first half of a CRLF split across chunks.
-    if (bytes.length > 0 && bytes[bytes.length - 1] === 0x0d) {
-      this.pendingCarriageReturn = true;
-      bytes = bytes.subarray(0, bytes.length - 1);
-    }
-    callback(null, removeCarriageReturnsBeforeLineFeeds(bytes));
-  }
-
-  override _flush(callback: TransformCallback): void {
-    callback(null, this.pendingCarriageReturn ? Buffer.from('\r') : undefined);
-  }
-}
-
-function removeCarriageReturnsBeforeLineFeeds(bytes: Buffer): Buffer {
-  if (bytes.indexOf('\r\n') === -1) return bytes;
-  const output = Buffer.allocUnsafe(bytes.length);
-  let length = 0;
-  for (let index = 0; index < bytes.length; index++) {
-    const byte = bytes[index]!;
-    if (byte === 0x0d && bytes[index + 1] === 0x0a) continue;
-    output[length++] = byte;
-  }
-  return output.subarray(0, length);
-}
-
-/** csv-parse reports the line where a record ends; line breaks can only sit inside its quoted values. */
-function startLineOfRecord(record: string[], endLine: number): number {
-  let lineBreaks = 0;
-  for (const field of record) lineBreaks += countLineBreaks(field);
-  return endLine - lineBreaks;
-}
-
-function countLineBreaks(text: string): number {
-  let count = 0;
-  for (let index = text.indexOf('\n'); index !== -1; index = text.indexOf('\n', index + 1)) count++;
-  for (let index = text.indexOf('\r'); index !== -1; index = text.indexOf('\r', index + 1)) {
-    if (text[index + 1] !== '\n') count++;
-  }
-  return count;
-}
-
-function skippedLineCount(info: Partial<Info>): number {
-  return (info.comment_lines ?? 0) + (info.empty_lines ?? 0);
-}
-
-function lineOfMalformedRecord(error: MalformedRecordError, previousEnd: RecordEnd): number {
-  const reportedLine = error.lines ?? previousEnd.line + 1;
-  switch (error.code) {
-    case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH':
-      return startLineOfRecord(error.record ?? [], reportedLine);
-    case 'CSV_QUOTE_NOT_CLOSED':
-      // csv-parse reports the end of the file here; the record began after the previous one.
-      return previousEnd.line + 1 + (skippedLineCount(error) - previousEnd.skippedLines);
-    default:
-      return reportedLine;
-  }
-}
-
-function describeMalformedRecord(error: MalformedRecordError, layout: CsvLayout): string {
-  switch (error.code) {
-    case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH': {
-      const found = error.record?.length ?? 0;
-      return `has ${found} field${found === 1 ? '' : 's'} but the header has ${layout.names.length} (${layout.names.join(', ')}); a value that contains a comma must be in double quotes`;
-    }
-    case 'CSV_QUOTE_NOT_CLOSED':
-      return 'a quoted value starting on this line is never closed: the rest of the file was read into it (look for a missing closing \'"\')';
-    default:
-      return `cannot be read as CSV: ${error.message}`;
-  }
-}
-
-/** A line of spaces is a blank line to the operator, not a one-field record. */
-function isWhitespaceOnlyRecord(record: string[] | undefined): boolean {
-  return record !== undefined && record.length === 1 && record[0]!.trim() === '';
-}
-
-/** Finds the two required columns; records one clear error and returns undefined when it cannot. */
-function readCsvHeader(names: string[], line: number, collector: InputCollector): CsvLayout | undefined {
-  const found = `found ${names.map((name) => `'${name}'`).join(', ')}`;
-  const poolColumns = findColumns(names, USER_POOL_ID_NAMES);
-  const identifierColumns = findColumns(names, IDENTIFIER_NAMES);
-  const missing: string[] = [];
-  if (poolColumns.length === 0) missing.push(`user pool ID column (accepted names: ${USER_POOL_ID_COLUMNS.join(', ')})`);
-  if (identifierColumns.length === 0) missing.push(`identifier column (accepted names: ${IDENTIFIER_COLUMNS.join(', ')})`);
-  if (missing.length > 0) {
-    collector.rowError(line, `the header has no ${missing.join(' and no ')}; ${found}. Column names are not case-sensitive.`);
-    return undefined;
-  }
-  for (const columns of [poolColumns, identifierColumns]) {
-    if (columns.length > 1) {
-      collector.rowError(line, `the header has ${columns.length} columns that could be the same field (${columns.map((index) => `'${names[index]}'`).join(', ')}); keep only one`);
+  /** Finds the two required columns; records one clear error and returns undefined when it cannot. */
+  private readHeader(record: CsvRecord): CsvLayout | undefined {
+    const { fields: names, line } = record;
+    if (record.invalidUtf8 !== undefined) {
+      this.checker.rowError(line, `the header ${NOT_UTF8}`);
       return undefined;
     }
+    const found = `found ${showNames(names)}`;
+    const poolColumns = findColumns(names, USER_POOL_ID_NAMES);
+    const identifierColumns = findColumns(names, IDENTIFIER_NAMES);
+    const missing: string[] = [];
+    const accepted: string[] = [];
+    if (poolColumns.length === 0) {
+      missing.push('user pool ID column');
+      accepted.push(namesInAnyCase(USER_POOL_ID_COLUMNS));
+    }
+    if (identifierColumns.length === 0) {
+      missing.push('identifier column');
+      accepted.push(namesInAnyCase(IDENTIFIER_COLUMNS));
+    }
+    if (missing.length > 0) {
+      const delimiterHint = otherDelimiterHint(names);
+      if (delimiterHint !== undefined) {
+        this.checker.rowError(line, `${delimiterHint}; ${found}`);
+      } else {
+        // What was found comes before the long list of accepted names, so a cut message still shows it.
+        this.checker.rowError(line, `the header has no ${missing.join(' and no ')}; ${found} (accepted, in any case: ${accepted.join('; ')})`);
+      }
+      return undefined;
+    }
+    for (const columns of [poolColumns, identifierColumns]) {
+      if (columns.length > 1) {
+        this.checker.rowError(line, `the header has ${columns.length} columns that could be the same field (${showNames(columns.map((index) => names[index]!))}); keep only one`);
+        return undefined;
+      }
+    }
+    const repeated = findRepeatedName(names);
+    if (repeated !== undefined) {
+      this.checker.rowError(line, `the header names column ${showName(repeated)} more than once; ${found}`);
+      return undefined;
+    }
+    return { names, userPoolIdIndex: poolColumns[0]!, identifierIndex: identifierColumns[0]! };
   }
-  const repeated = findRepeatedName(names);
-  if (repeated !== undefined) {
-    collector.rowError(line, `the header names column '${repeated}' more than once; ${found}`);
-    return undefined;
-  }
-  return { names, userPoolIdIndex: poolColumns[0]!, identifierIndex: identifierColumns[0]! };
 }
 
-/** Header names match case-insensitively and ignoring surrounding spaces; values are never trimmed. */
-function normalizeName(name: string): string {
-  return name.trim().toLowerCase();
+/** The accepted names without those that differ only in case. */
+function namesInAnyCase(names: readonly string[]): string {
+  const seen = new Set<string>();
+  return names.filter((name) => !seen.has(name.toLowerCase()) && seen.add(name.toLowerCase())).join(', ');
+}
+
+/** A hint when the header was written with another delimiter (Excel in many locales uses ';'). */
+function otherDelimiterHint(names: string[]): string | undefined {
+  if (names.some((name) => name.includes(';'))) {
+    return "the header looks semicolon-separated (Excel writes ';' in many locales); save the file as comma-separated CSV";
+  }
+  if (names.some((name) => name.includes('\t'))) {
+    return 'the header looks tab-separated (TSV); save the file as comma-separated CSV';
+  }
+  return undefined;
 }
 
 function findColumns(names: string[], accepted: Set<string>): number[] {
@@ -463,90 +575,131 @@ function findRepeatedName(names: string[]): string | undefined {
   return undefined;
 }
 
-function csvRecordToInput(record: string[], row: number, layout: CsvLayout): InputRecord {
+function csvRecordToInput(record: CsvRecord, layout: CsvLayout): InputRecord {
   const input: InputRecord = {
-    row,
-    userPoolId: { value: record[layout.userPoolIdIndex] ?? '', column: layout.names[layout.userPoolIdIndex]! },
-    identifier: { value: record[layout.identifierIndex] ?? '', column: layout.names[layout.identifierIndex]! },
+    row: record.line,
+    userPoolId: { value: record.fields[layout.userPoolIdIndex]!, column: layout.names[layout.userPoolIdIndex]! },
+    identifier: { value: record.fields[layout.identifierIndex]!, column: layout.names[layout.identifierIndex]! },
   };
-  const extra: Record<string, string> = {};
-  let hasExtra = false;
+  let extra: Record<string, string> | undefined;
   layout.names.forEach((name, index) => {
     // Columns without a name (a trailing comma in the header) carry nothing worth auditing.
     if (index === layout.userPoolIdIndex || index === layout.identifierIndex || name.trim() === '') return;
-    extra[name] = record[index] ?? '';
-    hasExtra = true;
+    (extra ??= {})[name] = record.fields[index]!;
   });
-  if (hasExtra) input.extra = extra;
+  if (extra !== undefined) input.extra = extra;
   return input;
 }
 
 // ---------------------------------------------------------------------------
 // JSON and JSON Lines
 
-async function readJsonFile(file: string): Promise<ParsedInput> {
-  const collector = new InputCollector(file);
-  const text = stripByteOrderMark(await fs.promises.readFile(file, 'utf8'));
-  let document: unknown;
-  try {
-    document = JSON.parse(text);
-  } catch (error) {
-    const { line, reason } = describeJsonSyntaxError(text, error);
-    collector.rowError(line, reason);
-    return collector.result('json', 0);
-  }
-  if (!Array.isArray(document)) {
-    const hint = isPlainObject(document) ? '; for one object per line, name the file .jsonl' : '';
-    collector.fileError(`expected a JSON array of objects like [{"userPoolId": "us-east-1_AbC123", "identifier": "https://api.example.com"}], found ${describeJsonType(document)}${hint}`);
-    return collector.result('json', 0);
-  }
-  document.forEach((element, index) => addJsonObject(collector, element, index + 1));
-  return collector.result('json', document.length);
-}
+class JsonArrayInput implements FormatParser {
+  unusable = false;
+  private readonly splitter: JsonArraySplitter;
 
-async function readJsonLinesFile(file: string): Promise<ParsedInput> {
-  const collector = new InputCollector(file);
-  const lines = readline.createInterface({ input: fs.createReadStream(file, 'utf8'), crlfDelay: Infinity });
-  let lineNumber = 0;
-  let rowsRead = 0;
-  for await (const rawLine of lines) {
-    lineNumber++;
-    const line = lineNumber === 1 ? stripByteOrderMark(rawLine) : rawLine;
-    const trimmed = line.trim();
-    if (trimmed === '' || trimmed.startsWith('#')) continue;
-    rowsRead++;
-    let element: unknown;
-    try {
-      element = JSON.parse(line);
-    } catch (error) {
-      collector.rowError(lineNumber, `is not valid JSON: ${errorMessage(error)}`);
-      continue;
+  constructor(private readonly checker: RowChecker) {
+    this.splitter = new JsonArraySplitter({
+      element: (bytes, index, origin) => this.element(bytes, index, origin),
+      oversized: (index, origin) => checker.rowError(index, `is larger than ${MAX_RECORD_BYTES} bytes (it starts at line ${origin.line}); it was not read`),
+    });
+  }
+
+  get rowsRead(): number {
+    return this.splitter.elements;
+  }
+
+  push(chunk: Buffer): void {
+    this.splitter.push(chunk);
+  }
+
+  end(): void {
+    if (this.splitter.end() === 'empty') {
+      this.unusable = true;
+      this.checker.fileError('the file is empty');
     }
-    addJsonObject(collector, element, lineNumber);
   }
-  return collector.result('jsonl', rowsRead);
+
+  private element(bytes: Buffer, index: number, origin: Position): void {
+    if (!isUtf8(bytes)) {
+      this.checker.rowError(index, `${NOT_UTF8} (the element starts at line ${origin.line})`);
+      return;
+    }
+    const text = bytes.toString('utf8');
+    // A syntax error here makes the whole file invalid JSON: it propagates to scanInputFile.
+    addJsonObject(this.checker, parseJsonText(text, origin), index, text, origin);
+  }
 }
 
-function addJsonObject(collector: InputCollector, element: unknown, row: number): void {
-  if (!isPlainObject(element)) {
-    collector.rowError(row, `is ${describeJsonType(element)}, not an object like {"userPoolId": "us-east-1_AbC123", "identifier": "https://api.example.com"}`);
+class JsonLinesInput implements FormatParser {
+  rowsRead = 0;
+  unusable = false;
+  private readonly splitter: JsonLinesSplitter;
+
+  constructor(private readonly checker: RowChecker) {
+    this.splitter = new JsonLinesSplitter({
+      line: (bytes, lineNumber) => this.line(bytes, lineNumber),
+      problem: (lineNumber, reason) => {
+        this.rowsRead++;
+        checker.rowError(lineNumber, reason);
+      },
+    });
+  }
+
+  push(chunk: Buffer): void {
+    this.splitter.push(chunk);
+  }
+
+  end(): void {
+    this.splitter.end();
+    if (!this.splitter.sawText) {
+      this.unusable = true;
+      this.checker.fileError('the file is empty');
+    }
+  }
+
+  private line(bytes: Buffer, lineNumber: number): void {
+    this.rowsRead++;
+    if (!isUtf8(bytes)) {
+      this.checker.rowError(lineNumber, NOT_UTF8);
+      return;
+    }
+    const text = bytes.toString('utf8');
+    const origin = { line: lineNumber, column: 1 };
+    let value: JsonValue;
+    try {
+      value = parseJsonText(text, origin);
+    } catch (error) {
+      if (!(error instanceof JsonSyntaxError)) throw error;
+      this.checker.rowError(lineNumber, `is not valid JSON at column ${error.position.column}: ${error.reason}`);
+      return;
+    }
+    addJsonObject(this.checker, value, lineNumber, text, origin);
+  }
+}
+
+function addJsonObject(checker: RowChecker, element: JsonValue, row: number, text: string, origin: Position): void {
+  if (!(element instanceof JsonObject)) {
+    checker.rowError(row, `is ${describeJsonType(element)}, not an object like ${EXAMPLE_OBJECT}`);
     return;
   }
-  const keys = Object.keys(element);
-  const poolKey = findJsonKey(collector, row, keys, USER_POOL_ID_NAMES, 'user pool ID', USER_POOL_ID_COLUMNS);
-  const identifierKey = findJsonKey(collector, row, keys, IDENTIFIER_NAMES, 'identifier', IDENTIFIER_COLUMNS);
+  if (!checkKeysAreDistinct(checker, element, row, text, origin)) return;
+  const keys = element.members.map((member) => member.key);
+  const poolKey = findJsonKey(checker, row, keys, USER_POOL_ID_NAMES, 'user pool ID', USER_POOL_ID_COLUMNS);
+  const identifierKey = findJsonKey(checker, row, keys, IDENTIFIER_NAMES, 'identifier', IDENTIFIER_COLUMNS);
   if (poolKey === undefined || identifierKey === undefined) return;
 
-  const userPoolId = element[poolKey];
-  const identifier = element[identifierKey];
+  const valueOf = (key: string) => element.members.find((member) => member.key === key)!.value;
+  const userPoolId = valueOf(poolKey);
+  const identifier = valueOf(identifierKey);
   let valid = true;
   for (const [key, value] of [[poolKey, userPoolId], [identifierKey, identifier]] as const) {
     if (typeof value !== 'string') {
-      collector.rowError(row, `must be a string, found ${describeJsonType(value)}`, key);
+      checker.rowError(row, `must be a string, found ${describeJsonType(value)}`, key);
       valid = false;
     }
   }
-  const extra = readJsonExtra(collector, row, element, [poolKey, identifierKey]);
+  const extra = readJsonExtra(checker, row, element, [poolKey, identifierKey]);
   if (!valid || extra === false || typeof userPoolId !== 'string' || typeof identifier !== 'string') return;
 
   const record: InputRecord = {
@@ -555,124 +708,79 @@ function addJsonObject(collector: InputCollector, element: unknown, row: number)
     identifier: { value: identifier, column: identifierKey },
   };
   if (extra !== undefined) record.extra = extra;
-  collector.addRecord(record);
+  checker.addRecord(record);
+}
+
+/**
+ * Refuses an object with the same key twice, or two keys that differ only in
+ * case or surrounding spaces (they name the same column): a JSON reader keeps
+ * one of them silently, and which one decides what is deleted.
+ */
+function checkKeysAreDistinct(checker: RowChecker, element: JsonObject, row: number, text: string, origin: Position): boolean {
+  const firstByName = new Map<string, { key: string; offset: number }>();
+  let distinct = true;
+  for (const member of element.members) {
+    const name = normalizeName(member.key);
+    const first = firstByName.get(name);
+    if (first === undefined) {
+      firstByName.set(name, member);
+      continue;
+    }
+    distinct = false;
+    const at = (offset: number) => {
+      const { line, column } = positionIn(text, origin, offset);
+      return `line ${line}, column ${column}`;
+    };
+    const where = `(${at(first.offset)}, and ${at(member.offset)})`;
+    if (first.key === member.key) {
+      checker.rowError(row, `appears twice in this object ${where}; JSON readers silently keep only one of them, so the row is refused`, member.key);
+    } else {
+      checker.rowError(row, `${showName(first.key)} and ${showName(member.key)} differ only in case or spaces and name the same field ${where}; keep only one`, member.key);
+    }
+  }
+  return distinct;
 }
 
 /** The one key among `keys` that names the field; records an error when there is none or more than one. */
-function findJsonKey(collector: InputCollector, row: number, keys: string[], accepted: Set<string>, what: string, names: readonly string[]): string | undefined {
+function findJsonKey(checker: RowChecker, row: number, keys: string[], accepted: Set<string>, what: string, names: readonly string[]): string | undefined {
   const matching = keys.filter((key) => accepted.has(normalizeName(key)));
   if (matching.length === 1) return matching[0];
   if (matching.length === 0) {
-    collector.rowError(row, `has no ${what} key (accepted keys: ${names.join(', ')}); found keys ${keys.map((key) => `'${key}'`).join(', ') || 'none'}`);
+    checker.rowError(row, `has no ${what} key (accepted keys: ${names.join(', ')}); found keys ${showNames(keys) || 'none'}`);
   } else {
-    collector.rowError(row, `has ${matching.length} keys that could be the ${what} (${matching.map((key) => `'${key}'`).join(', ')}); keep only one`);
+    checker.rowError(row, `has ${matching.length} keys that could be the ${what} (${showNames(matching)}); keep only one`);
   }
   return undefined;
 }
 
 /**
- * Extra keys as strings for the audit. Numbers and booleans are written as text
- * (a ticket number is often a number); null is left out; nested values are an
- * error because the audit has no place for them. Returns false after an error.
+ * Extra keys as strings for the audit. Numbers (as written) and booleans are
+ * written as text (a ticket number is often a number); null is left out;
+ * nested values are an error because the audit has no place for them.
+ * Returns false after an error.
  */
-function readJsonExtra(collector: InputCollector, row: number, element: Record<string, unknown>, requiredKeys: string[]): Record<string, string> | undefined | false {
-  const extra: Record<string, string> = {};
-  let hasExtra = false;
+function readJsonExtra(checker: RowChecker, row: number, element: JsonObject, requiredKeys: string[]): Record<string, string> | undefined | false {
+  let extra: Record<string, string> | undefined;
   let valid = true;
-  for (const [key, value] of Object.entries(element)) {
+  for (const { key, value } of element.members) {
     if (requiredKeys.includes(key) || value === null) continue;
-    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
-      extra[key] = String(value);
-      hasExtra = true;
-    } else {
-      collector.rowError(row, `must be a string, number or boolean, found ${describeJsonType(value)}`, key);
+    if (typeof value === 'string') (extra ??= {})[key] = value;
+    else if (typeof value === 'boolean') (extra ??= {})[key] = String(value);
+    else if (value instanceof JsonNumber) (extra ??= {})[key] = value.text;
+    else {
+      checker.rowError(row, `must be a string, number or boolean, found ${describeJsonType(value)}`, key);
       valid = false;
     }
   }
   if (!valid) return false;
-  return hasExtra ? extra : undefined;
+  return extra;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function describeJsonType(value: unknown): string {
+function describeJsonType(value: JsonValue): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  switch (typeof value) {
-    case 'object':
-      return 'an object';
-    case 'string':
-      return `a string ${showValue(value)}`;
-    case 'number':
-    case 'boolean':
-      return `${typeof value === 'number' ? 'a number' : 'a boolean'} ${String(value)}`;
-    default:
-      return typeof value;
-  }
-}
-
-/** The line of a JSON syntax error (1 when V8 does not say where) and a reason naming line and column when known. */
-function describeJsonSyntaxError(text: string, error: unknown): { line: number; reason: string } {
-  const message = errorMessage(error);
-  const position = /at position (\d+)/.exec(message)?.[1];
-  if (position === undefined) return { line: 1, reason: `the file is not valid JSON: ${message}` };
-  const { line, column } = lineAndColumnAt(text, Number(position));
-  return { line, reason: `the file is not valid JSON at line ${line}, column ${column}: ${message}` };
-}
-
-function lineAndColumnAt(text: string, offset: number): { line: number; column: number } {
-  const before = text.slice(0, offset);
-  const line = before.split('\n').length;
-  const column = offset - (before.lastIndexOf('\n') + 1) + 1;
-  return { line, column };
-}
-
-// ---------------------------------------------------------------------------
-// File access
-
-function stripByteOrderMark(text: string): string {
-  return text.startsWith(BYTE_ORDER_MARK) ? text.slice(1) : text;
-}
-
-/** The start of the file, for format detection; throws a clear error when the file cannot be read. */
-async function readFirstBytes(file: string): Promise<string> {
-  try {
-    const stats = await fs.promises.stat(file);
-    if (stats.isDirectory()) throw new Error(`${READ_FAILURE_PREFIX} '${file}': it is a directory, not a file`);
-    const handle = await fs.promises.open(file, 'r');
-    try {
-      const buffer = Buffer.alloc(FIRST_BYTES_FOR_DETECTION);
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-      return buffer.subarray(0, bytesRead).toString('utf8');
-    } finally {
-      await handle.close();
-    }
-  } catch (error) {
-    throw explainReadFailure(file, error);
-  }
-}
-
-/** True when the file holds nothing but a byte order mark and whitespace. */
-async function isBlankFile(file: string): Promise<boolean> {
-  const stats = await fs.promises.stat(file);
-  if (stats.size <= FIRST_BYTES_FOR_DETECTION) return true;
-  // Only a large file of whitespace gets here, which is rare enough to read whole.
-  return stripByteOrderMark(await fs.promises.readFile(file, 'utf8')).trim() === '';
-}
-
-function explainReadFailure(file: string, error: unknown): Error {
-  if (error instanceof Error && error.message.startsWith(READ_FAILURE_PREFIX)) return error;
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const why =
-    code === 'ENOENT' ? `no such file (relative paths are resolved from ${process.cwd()})`
-    : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
-    : code === 'EISDIR' ? 'it is a directory, not a file'
-    : errorMessage(error);
-  return new Error(`${READ_FAILURE_PREFIX} '${file}': ${why}`, { cause: error });
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  if (value instanceof JsonObject) return 'an object';
+  if (value instanceof JsonNumber) return `a number ${escapeControlCharacters(value.text.slice(0, 40))}`;
+  if (typeof value === 'string') return `a string ${showValue(value)}`;
+  return `a boolean ${String(value)}`;
 }
