@@ -17,8 +17,8 @@ import {
   DescribeUserPoolClientCommand,
   ListUserPoolClientsCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import type { FileRef, RunContext } from '../common/types';
-import { readWholePlan, writePlanFile } from '../common/plan-file';
+import type { CleanupItem, FileRef, RunContext } from '../common/types';
+import { planItems, writePlanFile } from '../common/plan-file';
 import { toCsv } from '../common/csv';
 import { classifyCognitoError } from './classify-cognito-error';
 import type { CognitoClients } from './cognito-clients';
@@ -111,9 +111,9 @@ export function createCheckDependencies(deps: DependencyCheckDeps) {
   }
 
   return async function checkDependencies({ run, plan }: CheckDependenciesRequest): Promise<DependencyCheckResult> {
-    const items = await readWholePlan(plan);
+    // Two streaming passes over the plan: which identifiers to ask about, then the annotated copy.
     const identifiersByPool = new Map<string, Set<string>>();
-    for (const item of items) {
+    for await (const item of planItems(plan)) {
       if (item.protectedBy) continue; // never deleted: no need to ask who uses it
       const set = identifiersByPool.get(item.userPoolId) ?? new Set<string>();
       set.add(item.identifier);
@@ -125,12 +125,20 @@ export function createCheckDependencies(deps: DependencyCheckDeps) {
       [...identifiersByPool].map(async ([pool, identifiers]) => ({ pool, ...(await clientsUsing(pool, identifiers)) })),
     );
     const usersByPool = new Map(results.map((r) => [r.pool, r.users]));
-    const annotated = items.map((item) => {
-      const clients = usersByPool.get(item.userPoolId)?.get(item.identifier);
-      return clients ? { ...item, inUseBy: clients } : item;
-    });
-    const inUse = annotated.filter((i) => i.inUseBy);
-    const written = await writePlanFile(path.join(run.runDir, 'plan-checked.jsonl'), annotated);
+    const inUse: CleanupItem[] = [];
+    async function* annotated(): AsyncGenerator<CleanupItem> {
+      for await (const item of planItems(plan)) {
+        const clients = usersByPool.get(item.userPoolId)?.get(item.identifier);
+        if (!clients) {
+          yield item;
+          continue;
+        }
+        const used = { ...item, inUseBy: clients };
+        inUse.push(used);
+        yield used;
+      }
+    }
+    const written = await writePlanFile(path.join(run.runDir, 'plan-checked.jsonl'), annotated());
     let report: string | undefined;
     if (inUse.length > 0) {
       report = path.join(run.runDir, 'in-use.csv');

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import type { FileRef, ItemResult, OutcomeCounts } from '../common/types';
 import { emptyCounts, OUTCOMES } from '../common/types';
-import { readWholePlan } from '../common/plan-file';
+import { planItems } from '../common/plan-file';
 import { runFiles } from '../common/run-files';
 import { csvField } from '../common/csv';
 import { readBackup } from './record-outcomes';
@@ -53,7 +53,7 @@ export async function writeManifest(request: WriteManifestRequest): Promise<Mani
   const results: ItemResult[] = [];
   const extraColumns = new Set<string>();
   let missing = 0;
-  for (const item of await readWholePlan(request.plan)) {
+  for await (const item of planItems(request.plan)) {
     const recordedResult = recorded.get(key(item));
     if (!recordedResult && !request.stopReason) missing += 1;
     const result: ItemResult = recordedResult ?? {

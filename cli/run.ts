@@ -4,13 +4,16 @@
  * workflow (or attaches to the same run when it is already going), shows
  * progress, prints the summary and picks the exit code.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ActivityFailure, WorkflowFailedError, WorkflowIdConflictPolicy } from '@temporalio/client';
-import { formatInputErrors, parsePairs, readInputFile, type InputFormat, type ParsedInput } from '../common/input-reader';
-import { sha256File } from '../common/plan-file';
+import { formatInputErrors, parsePairs, saveStandardInput, type DuplicateRow, type InputError, type InputFormat } from '../common/input-reader';
+import { validateInputToPlan } from '../common/input-to-plan';
+import type { StagedPlanRef } from '../activities/prepare-input';
 import { toCsv } from '../common/csv';
-import { compileProtection, parseProtectionPatterns, protectionFor } from '../common/protection';
+import { compileProtection, parseProtectionPatterns } from '../common/protection';
 import { definedOnly, type InUsePolicy, type Limits } from '../common/types';
 import { cleanupWorkflow, progressQuery, type CleanupInput, type CleanupSummary } from '../workflows/cleanup';
 import { dataDirectory } from './embedded-temporal';
@@ -48,40 +51,52 @@ export interface RunOptions extends JobOptions {
 }
 
 export async function runCommand(options: RunOptions): Promise<number> {
-  const source = await resolveSource(options);
-  const parsed = source.parsed;
-  if (parsed.errors.length > 0) {
-    process.stderr.write(`${parsed.errors.length} invalid row(s) in ${source.path}:\n${formatInputErrors(parsed.errors)}\n`);
-    if (!options.skipInvalid) {
-      process.stderr.write('Nothing was deleted. Fix the rows above, or pass --skip-invalid to run only the valid ones.\n');
+  const protect = protectionPatterns(options);
+  const source = await resolveSource(options, protect);
+  try {
+    const checked = source.checked;
+    if (checked.errors > 0) {
+      process.stderr.write(`${checked.invalid} invalid row(s) in ${source.path}:\n${formatInputErrors(checked.firstErrors, 20, checked.errors)}\n`);
+      if (checked.unusable) {
+        process.stderr.write('Nothing was deleted. The file cannot be used as it is (see above); --skip-invalid does not apply to it.\n');
+        return EXIT.invalidInput;
+      }
+      if (!options.skipInvalid) {
+        process.stderr.write('Nothing was deleted. Fix the rows above, or pass --skip-invalid to run only the valid ones.\n');
+        return EXIT.invalidInput;
+      }
+    }
+    if (checked.duplicates > 0) {
+      const first = checked.firstDuplicates[0]!;
+      process.stderr.write(`${checked.duplicates} duplicate row(s) will run once (first: row ${first.row} repeats row ${first.firstRow}).\n`);
+    }
+    const deletable = checked.total - checked.protectedCount;
+    if (options.maxDeletes !== undefined && deletable > options.maxDeletes) {
+      process.stderr.write(
+        `Refusing to start: ${deletable} resource servers would be deleted, more than --max-deletes ${options.maxDeletes}. Nothing was deleted.\n`,
+      );
       return EXIT.invalidInput;
     }
-  }
-  if (parsed.duplicates.length > 0) {
-    const first = parsed.duplicates[0]!;
-    process.stderr.write(`${parsed.duplicates.length} duplicate row(s) will run once (first: row ${first.row} repeats row ${first.firstRow}).\n`);
-  }
-  const protect = protectionPatterns(options);
-  const rules = compileProtection(protect);
-  const deletable = parsed.items.filter((item) => !protectionFor(rules, item)).length;
-  if (options.maxDeletes !== undefined && deletable > options.maxDeletes) {
-    process.stderr.write(
-      `Refusing to start: ${deletable} resource servers would be deleted, more than --max-deletes ${options.maxDeletes}. Nothing was deleted.\n`,
-    );
-    return EXIT.invalidInput;
-  }
-  if (options.execute) {
-    await confirmDeletion(deletable, {
-      yes: options.yes,
-      what: `About to delete resource servers listed in ${source.path} (${deletable} after protection; those used by app clients are ${(options.inUse ?? 'skip') === 'skip' ? 'skipped' : options.inUse === 'fail' ? 'a reason to stop' : 'deleted too'}).`,
-    });
-  }
+    if (options.execute) {
+      await confirmDeletion(deletable, {
+        yes: options.yes,
+        what: `About to delete resource servers listed in ${source.path} (${deletable} after protection; those used by app clients are ${(options.inUse ?? 'skip') === 'skip' ? 'skipped' : options.inUse === 'fail' ? 'a reason to stop' : 'deleted too'}).`,
+      });
+    }
 
-  const sha256 = await sha256File(source.path);
-  const input = cleanupInputFrom(options, { path: source.path, sha256, ...(options.format ? { format: options.format } : {}) }, protect);
-  const workflowId = options.id ?? `rs-cleanup-${sha256.slice(0, 12)}-${options.execute ? 'execute' : 'dry-run'}`;
-  const target = await connectTemporal({ needsWorker: true, taskQueue: options.taskQueue });
-  return await startAndWatch(target, workflowId, input, { json: options.json, count: parsed.items.length });
+    const sha256 = checked.inputSha256;
+    const input = cleanupInputFrom(
+      options,
+      { path: source.path, sha256, ...(options.format ? { format: options.format } : {}), prepared: source.staged },
+      protect,
+    );
+    const workflowId = options.id ?? `rs-cleanup-${sha256.slice(0, 12)}-${options.execute ? 'execute' : 'dry-run'}`;
+    const target = await connectTemporal({ needsWorker: true, taskQueue: options.taskQueue });
+    return await startAndWatch(target, workflowId, input, { json: options.json, count: checked.total });
+  } finally {
+    // prepareInput has moved the staged plan into the run directory by now, or prepares its own.
+    await rm(source.staged.dir, { recursive: true, force: true });
+  }
 }
 
 /** The workflow input for a cleanup, from the command-line options. */
@@ -251,29 +266,75 @@ export function formatSummary(s: CleanupSummary): string {
   return lines.join('\n') + '\n';
 }
 
-interface ResolvedSource {
-  path: string;
-  parsed: ParsedInput;
+/** What the local check of the input found: counts, the first errors and duplicates, the input's checksum. */
+interface CheckedInput {
+  inputSha256: string;
+  /** Items in the plan (valid, without duplicates) and how many of them are protected. */
+  total: number;
+  protectedCount: number;
+  errors: number;
+  invalid: number;
+  firstErrors: InputError[];
+  duplicates: number;
+  firstDuplicates: DuplicateRow[];
+  /** The file as a whole cannot be used: no run, even with --skip-invalid. */
+  unusable: boolean;
 }
 
-/** An input file as given, or `--pair` arguments written to a CSV file the workers can read. */
-async function resolveSource(options: RunOptions): Promise<ResolvedSource> {
+interface ResolvedSource {
+  path: string;
+  checked: CheckedInput;
+  /** The plan prepared from it, for prepareInput to reuse. */
+  staged: StagedPlanRef;
+}
+
+/**
+ * The input file as given (`--input -`: standard input saved to a file), or
+ * `--pair` arguments written to a CSV file the workers can read; then one
+ * pass over it (validateInputToPlan) that checks every row and prepares the
+ * plan into a staging directory.
+ */
+async function resolveSource(options: RunOptions, protect: string[]): Promise<ResolvedSource> {
   const pairs = options.pair ?? [];
   if (options.input && pairs.length > 0) throw new UsageError('give either --input or --pair, not both');
-  if (options.input) {
-    const file = path.resolve(options.input);
+  const inputsDir = path.join(dataDirectory(), 'inputs');
+  let file: string;
+  let pairCheck: ReturnType<typeof parsePairs> | undefined;
+  if (options.input === '-') {
     try {
-      return { path: file, parsed: await readInputFile(file, options.format ? { format: options.format } : {}) };
+      file = await saveStandardInput(path.join(inputsDir, `stdin-${Date.now()}-${process.pid}`));
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
+  } else if (options.input) {
+    file = path.resolve(options.input);
+  } else {
+    if (pairs.length === 0) throw new UsageError('nothing to do: give --input FILE (- for standard input) or at least one --pair POOL,IDENTIFIER');
+    pairCheck = parsePairs(pairs);
+    mkdirSync(inputsDir, { recursive: true });
+    file = path.join(inputsDir, `pairs-${Date.now()}.csv`);
+    writeFileSync(file, toCsv(['userPoolId', 'identifier'], pairCheck.items.map((i) => [i.userPoolId, i.identifier])));
   }
-  if (pairs.length === 0) throw new UsageError('nothing to do: give --input FILE or at least one --pair POOL,IDENTIFIER');
-  const parsed = parsePairs(pairs);
-  const dir = path.join(dataDirectory(), 'inputs');
-  mkdirSync(dir, { recursive: true });
-  const csv = toCsv(['userPoolId', 'identifier'], parsed.items.map((i) => [i.userPoolId, i.identifier]));
-  const file = path.join(dir, `pairs-${Date.now()}.csv`);
-  writeFileSync(file, csv);
-  return { path: file, parsed };
+
+  const stagingDir = path.join(dataDirectory(), 'staging', `${process.pid}-${randomBytes(4).toString('hex')}`);
+  let prepared;
+  try {
+    prepared = await validateInputToPlan({ path: file, ...(options.format ? { format: options.format } : {}) }, stagingDir, { protect });
+  } catch (err) {
+    await rm(stagingDir, { recursive: true, force: true });
+    throw new UsageError((err as Error).message);
+  }
+  const pairErrors = pairCheck?.errors ?? [];
+  const checked: CheckedInput = {
+    inputSha256: prepared.input.sha256,
+    total: prepared.total,
+    protectedCount: prepared.protectedCount,
+    errors: pairErrors.length + prepared.errors,
+    invalid: new Set(pairErrors.map((e) => e.row)).size + prepared.invalid,
+    firstErrors: [...pairErrors, ...prepared.firstErrors],
+    duplicates: (pairCheck?.duplicates.length ?? 0) + prepared.duplicates,
+    firstDuplicates: [...(pairCheck?.duplicates ?? []), ...prepared.firstDuplicates],
+    unusable: prepared.unusable,
+  };
+  return { path: file, checked, staged: { dir: stagingDir, planSha256: prepared.plan.sha256 } };
 }

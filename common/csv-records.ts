@@ -159,10 +159,6 @@ export class CsvRecordReader {
     let invalidUtf8: number[] | undefined;
     let lineBreaks = 0;
     let index = start;
-    const addField = (text: string, valid: boolean) => {
-      if (!valid) (invalidUtf8 ??= []).push(fields.length);
-      fields.push(text);
-    };
 
     for (;;) {
       const fieldStart = index;
@@ -220,17 +216,24 @@ export class CsvRecordReader {
           const end = findFieldEnd(data, index, this.line + lineBreaks);
           if (end === length && !final) return { kind: 'incomplete', inQuotes: false, lineBreaks };
           const raw = decode(data, fieldStart, end, true);
-          addField(raw.text, raw.valid);
+          if (!raw.valid) (invalidUtf8 ??= []).push(fields.length);
+          fields.push(raw.text);
           index = end;
         } else {
           if (index >= length && !final) return { kind: 'incomplete', inQuotes: false, lineBreaks };
-          addField(parts.length === 1 ? parts[0]! : parts.join(''), valid);
+          if (!valid) (invalidUtf8 ??= []).push(fields.length);
+          fields.push(parts.length === 1 ? parts[0]! : parts.join(''));
         }
       } else {
         const end = findFieldEnd(data, index, this.line + lineBreaks);
         if (end === length && !final) return { kind: 'incomplete', inQuotes: false, lineBreaks };
-        const field = decode(data, index, end, hasHighByte(data, index, end));
-        addField(field.text, field.valid);
+        if (!hasHighByte(data, index, end)) {
+          fields.push(data.toString('latin1', index, end));
+        } else {
+          const field = decode(data, index, end, true);
+          if (!field.valid) (invalidUtf8 ??= []).push(fields.length);
+          fields.push(field.text);
+        }
         index = end;
       }
 

@@ -1,7 +1,8 @@
 /**
  * The rows already seen, for dropping duplicates without holding the rows: a
  * hash set of 16-byte digests (the first half of a SHA-256) with the row each
- * was first seen on, in one typed array (open addressing, linear probing).
+ * was first seen on (or another number), in one typed array (open
+ * addressing, linear probing).
  * 20 bytes a row at a load of at most one half: 1,000,000 rows take 40 MB,
  * and the garbage collector sees a single object.
  *
@@ -11,7 +12,7 @@
  */
 import { hash } from 'node:crypto';
 
-const WORDS_PER_SLOT = 5; // 4 words of digest, 1 word of row (0: empty slot)
+const WORDS_PER_SLOT = 5; // 4 words of digest, 1 word of value (0: empty slot)
 const INITIAL_SLOTS = 1024;
 
 export class DigestSet {
@@ -24,16 +25,18 @@ export class DigestSet {
   }
 
   /**
-   * Adds the key with its row (at least 1) and returns 0; when the key was
-   * already there, returns the row it was first added with and changes nothing.
+   * Adds the key with its value (a row number, or any number from 1 to
+   * 2^32-1) and returns 0; when the key was already there, returns the value
+   * it was first added with and changes nothing.
    */
-  addOrGetRow(key: string, row: number): number {
-    if (!Number.isInteger(row) || row < 1 || row > 0xffffffff) throw new RangeError(`DigestSet: row ${row} is not between 1 and 2^32-1`);
-    const digest = hash('sha256', key, 'buffer') as unknown as Buffer;
-    const a = digest.readUInt32LE(0);
-    const b = digest.readUInt32LE(4);
-    const c = digest.readUInt32LE(8);
-    const d = digest.readUInt32LE(12);
+  addOrGet(key: string, value: number): number {
+    if (!Number.isInteger(value) || value < 1 || value > 0xffffffff) throw new RangeError(`DigestSet: value ${value} is not between 1 and 2^32-1`);
+    // A latin1 string is far cheaper to get from the hash than a Buffer (no ArrayBuffer per row).
+    const digest = hash('sha256', key, 'binary');
+    const a = word(digest, 0);
+    const b = word(digest, 4);
+    const c = word(digest, 8);
+    const d = word(digest, 12);
     const slot = this.find(a, b, c, d);
     const base = slot * WORDS_PER_SLOT;
     const existing = this.slots[base + 4]!;
@@ -42,7 +45,7 @@ export class DigestSet {
     this.slots[base + 1] = b;
     this.slots[base + 2] = c;
     this.slots[base + 3] = d;
-    this.slots[base + 4] = row;
+    this.slots[base + 4] = value;
     this.used++;
     if (this.used * 2 > this.capacity) this.grow();
     return 0;
@@ -72,4 +75,9 @@ export class DigestSet {
       for (let word = 0; word < WORDS_PER_SLOT; word++) this.slots[target + word] = old[base + word]!;
     }
   }
+}
+
+/** Four bytes of a latin1 string (one byte per character) as an unsigned 32-bit number. */
+function word(bytes: string, offset: number): number {
+  return (bytes.charCodeAt(offset) | (bytes.charCodeAt(offset + 1) << 8) | (bytes.charCodeAt(offset + 2) << 16) | (bytes.charCodeAt(offset + 3) << 24)) >>> 0;
 }

@@ -150,6 +150,8 @@ export class InputByteReader {
   private readonly decoder = new InputDecoder();
   private bytes = 0;
   private ended = false;
+  /** The next chunk, read while the current one is parsed. */
+  private prefetched: Promise<Buffer | undefined> | undefined;
 
   constructor(
     private readonly file: string,
@@ -160,7 +162,7 @@ export class InputByteReader {
   /** The next chunk of UTF-8 text (never empty), or undefined at the end of the file. */
   async read(): Promise<Buffer | undefined> {
     for (;;) {
-      const raw = await this.readRaw();
+      const raw = await this.nextRaw();
       if (raw === undefined) {
         const rest = this.decoder.end();
         return rest.length > 0 ? rest : undefined;
@@ -172,9 +174,27 @@ export class InputByteReader {
 
   /** Reads and hashes the rest of the file without decoding it. */
   async drain(): Promise<void> {
-    while ((await this.readRaw()) !== undefined) {
+    while ((await this.nextRaw()) !== undefined) {
       // only hashed
     }
+  }
+
+  /** Waits for a read still in flight, so the file can be closed; its errors no longer matter. */
+  async settle(): Promise<void> {
+    await this.prefetched?.catch(() => undefined);
+    this.prefetched = undefined;
+  }
+
+  private async nextRaw(): Promise<Buffer | undefined> {
+    const current = this.prefetched ?? this.readRaw();
+    this.prefetched = undefined;
+    const raw = await current;
+    if (raw !== undefined) {
+      this.prefetched = this.readRaw();
+      // Handled when awaited; this only keeps an early stop from reporting it as unhandled.
+      this.prefetched.catch(() => undefined);
+    }
+    return raw;
   }
 
   /** After the last read or drain: what was read. */

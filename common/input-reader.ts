@@ -158,8 +158,8 @@ export async function scanInputFile(
   options: { format?: InputFormat; maxBytes?: number } = {},
 ): Promise<InputScan> {
   const opened = await openInputFile(file, options.maxBytes);
+  const bytes = new InputByteReader(file, opened, options.maxBytes ?? MAX_INPUT_BYTES);
   try {
-    const bytes = new InputByteReader(file, opened, options.maxBytes ?? MAX_INPUT_BYTES);
     const checker = new RowChecker(file, sink);
     let format = options.format;
     let parser: FormatParser | undefined;
@@ -198,6 +198,7 @@ export async function scanInputFile(
   } catch (error) {
     throw explainReadFailure(file, error);
   } finally {
+    await bytes.settle();
     await opened.handle.close();
   }
 }
@@ -344,7 +345,7 @@ class RowChecker {
     const userPoolId = record.userPoolId.value;
     const identifier = record.identifier.value;
     // Neither value can contain a space, so it separates them unambiguously.
-    const firstRow = this.seen.addOrGetRow(`${userPoolId} ${identifier}`, record.row);
+    const firstRow = this.seen.addOrGet(`${userPoolId} ${identifier}`, record.row);
     if (firstRow !== 0) {
       this.duplicateCount++;
       this.sink.duplicate({ file: this.file, row: record.row, firstRow, userPoolId, identifier });
@@ -358,12 +359,10 @@ class RowChecker {
 
   private checkExtraSize(row: number, extra: Record<string, string>): boolean {
     let characters = 0;
-    let longest: string | undefined;
-    for (const [name, value] of Object.entries(extra)) {
-      characters += name.length + value.length;
-      if (longest === undefined || value.length > extra[longest]!.length) longest = name;
-    }
+    for (const name in extra) characters += name.length + extra[name]!.length;
     if (characters <= MAX_EXTRA_CHARACTERS) return true;
+    let longest: string | undefined;
+    for (const name in extra) if (longest === undefined || extra[name]!.length > extra[longest]!.length) longest = name;
     this.rowError(
       row,
       `the extra columns of this row hold ${characters} characters, more than the ${MAX_EXTRA_CHARACTERS} carried into the audit; this value is ${extra[longest!]!.length} characters long`,

@@ -13,6 +13,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { CleanupItem, FileRef } from './types';
 
+/** What writing a plan produced: the pinned file, its items and its size in bytes. */
+export type WrittenPlan = FileRef & { total: number; bytes: number };
+
 export interface PlanPage {
   items: CleanupItem[];
   /** Byte offset just after the last returned line: the offset of the next page. */
@@ -45,6 +48,9 @@ const LINES_PER_WRITE = 1000;
  * held to its 5/s; spread evenly, the big pool runs at its 5/s from start to
  * end while the others use the rest of the account's budget, which is the
  * shortest possible run.
+ *
+ * In memory, for small lists; FairPlanWriter gives the same order for a plan
+ * of any size without holding its items.
  */
 export function orderFairly(items: CleanupItem[]): CleanupItem[] {
   const pools = new Map<string, CleanupItem[]>();
@@ -53,14 +59,30 @@ export function orderFairly(items: CleanupItem[]): CleanupItem[] {
     if (pool) pool.push(item);
     else pools.set(item.userPoolId, [item]);
   }
-  const placed: { item: CleanupItem; position: number; pool: number; index: number }[] = [];
+  const placed: { item: CleanupItem; index: number; count: number; pool: number }[] = [];
   let poolOrder = 0;
   for (const poolItems of pools.values()) {
-    poolItems.forEach((item, index) => placed.push({ item, position: (index + 0.5) / poolItems.length, pool: poolOrder, index }));
+    poolItems.forEach((item, index) => placed.push({ item, index, count: poolItems.length, pool: poolOrder }));
     poolOrder += 1;
   }
-  placed.sort((a, b) => a.position - b.position || a.pool - b.pool || a.index - b.index);
+  placed.sort((a, b) => compareFairPositions(a.index, a.count, a.pool, b.index, b.count, b.pool));
   return placed.map((p) => p.item);
+}
+
+/**
+ * Negative when item `indexA` of pool A (of `countA` items, `poolA`-th to
+ * appear) comes before item `indexB` of pool B: compares (k + 0.5) / n
+ * exactly, as (2k + 1) * n' against (2k' + 1) * n, then the pools' order.
+ * Within one pool positions differ, so no further tie-break is needed.
+ */
+export function compareFairPositions(indexA: number, countA: number, poolA: number, indexB: number, countB: number, poolB: number): number {
+  const left = (2 * indexA + 1) * countB;
+  const right = (2 * indexB + 1) * countA;
+  if (left <= Number.MAX_SAFE_INTEGER && right <= Number.MAX_SAFE_INTEGER) return left - right || poolA - poolB;
+  // Only above 67 million items in one pool; exact all the same.
+  const bigLeft = BigInt(2 * indexA + 1) * BigInt(countB);
+  const bigRight = BigInt(2 * indexB + 1) * BigInt(countA);
+  return bigLeft < bigRight ? -1 : bigLeft > bigRight ? 1 : poolA - poolB;
 }
 
 /** The file's sha256 as lowercase hex, read in chunks so large files do not fill memory. */
@@ -93,40 +115,79 @@ async function sha256OfOpenFile(handle: fs.promises.FileHandle): Promise<string>
  * so a worker crash mid-write never leaves a truncated plan behind.
  * Deterministic: the same items give the same bytes and checksum.
  * The returned path is absolute, because workers may run from another directory.
+ * Takes an array or any (async) iterable, such as planItems(...) piped
+ * through a transformation, so a plan is rewritten without being held.
  */
-export async function writePlanFile(filePath: string, items: CleanupItem[]): Promise<FileRef & { total: number; bytes: number }> {
-  const finalPath = path.resolve(filePath);
-  await fs.promises.mkdir(path.dirname(finalPath), { recursive: true });
-  const temporaryPath = `${finalPath}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const hash = createHash('sha256');
-  let bytes = 0;
-
-  const handle = await fs.promises.open(temporaryPath, 'wx');
+export async function writePlanFile(filePath: string, items: Iterable<CleanupItem> | AsyncIterable<CleanupItem>): Promise<WrittenPlan> {
+  const writer = await AtomicPlanFile.create(filePath);
   try {
-    for (let start = 0; start < items.length; start += LINES_PER_WRITE) {
-      const chunk = Buffer.from(items.slice(start, start + LINES_PER_WRITE).map(toPlanLine).join(''), 'utf8');
-      await handle.write(chunk);
-      hash.update(chunk);
-      bytes += chunk.length;
+    let lines: string[] = [];
+    for await (const item of items) {
+      lines.push(toPlanLine(item));
+      writer.total++;
+      if (lines.length >= LINES_PER_WRITE) {
+        await writer.write(Buffer.from(lines.join(''), 'utf8'));
+        lines = [];
+      }
     }
-    await handle.sync();
-    await handle.close();
-    await fs.promises.rename(temporaryPath, finalPath);
+    if (lines.length > 0) await writer.write(Buffer.from(lines.join(''), 'utf8'));
+    return await writer.commit();
   } catch (error) {
-    await handle.close().catch(() => undefined);
-    await fs.promises.rm(temporaryPath, { force: true });
+    await writer.discard();
     throw error;
   }
-  return { path: finalPath, sha256: hash.digest('hex'), total: items.length, bytes };
 }
 
-/** Only the CleanupItem fields, in a fixed order, so the plan is the same whatever objects came in. */
-function toPlanLine(item: CleanupItem): string {
-  const line: CleanupItem = { userPoolId: item.userPoolId, identifier: item.identifier, row: item.row };
-  if (item.extra !== undefined) line.extra = item.extra;
-  if (item.protectedBy !== undefined) line.protectedBy = item.protectedBy;
-  if (item.inUseBy !== undefined) line.inUseBy = item.inUseBy;
-  return `${JSON.stringify(line)}\n`;
+/** A plan file being written: a temporary file next to the final one, hashed as it grows, renamed when complete. */
+export class AtomicPlanFile {
+  total = 0;
+  private bytes = 0;
+  private readonly hash = createHash('sha256');
+
+  private constructor(
+    private readonly finalPath: string,
+    private readonly temporaryPath: string,
+    private readonly handle: fs.promises.FileHandle,
+  ) {}
+
+  static async create(filePath: string): Promise<AtomicPlanFile> {
+    const finalPath = path.resolve(filePath);
+    await fs.promises.mkdir(path.dirname(finalPath), { recursive: true });
+    const temporaryPath = `${finalPath}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    return new AtomicPlanFile(finalPath, temporaryPath, await fs.promises.open(temporaryPath, 'wx'));
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    await this.handle.write(chunk);
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+  }
+
+  async commit(): Promise<WrittenPlan> {
+    await this.handle.sync();
+    await this.handle.close();
+    await fs.promises.rename(this.temporaryPath, this.finalPath);
+    return { path: this.finalPath, sha256: this.hash.digest('hex'), total: this.total, bytes: this.bytes };
+  }
+
+  async discard(): Promise<void> {
+    await this.handle.close().catch(() => undefined);
+    await fs.promises.rm(this.temporaryPath, { force: true });
+  }
+}
+
+/**
+ * Only the CleanupItem fields, in a fixed order, so the plan is the same
+ * whatever objects came in. Written field by field (the same text as
+ * JSON.stringify of such an object) because a million-row plan calls it a
+ * million times.
+ */
+export function toPlanLine(item: CleanupItem): string {
+  let line = `{"userPoolId":${JSON.stringify(item.userPoolId)},"identifier":${JSON.stringify(item.identifier)},"row":${JSON.stringify(item.row)}`;
+  if (item.extra !== undefined) line += `,"extra":${JSON.stringify(item.extra)}`;
+  if (item.protectedBy !== undefined) line += `,"protectedBy":${JSON.stringify(item.protectedBy)}`;
+  if (item.inUseBy !== undefined) line += `,"inUseBy":${JSON.stringify(item.inUseBy)}`;
+  return `${line}}\n`;
 }
 
 /**
@@ -141,10 +202,7 @@ export async function readPlanPage(plan: FileRef, offset: number, limit: number)
   const handle = await openPlanFile(plan.path);
   try {
     // Hash and page come from the same open file, so a rename over the plan between the two cannot mix versions.
-    const actual = await sha256OfOpenFile(handle);
-    if (actual !== plan.sha256) {
-      throw new InputChangedError(`the plan file ${plan.path} changed since the run started: expected sha256 ${plan.sha256}, found ${actual}`);
-    }
+    await verifyPlanChecksum(handle, plan);
     const { size } = await handle.stat();
     await checkOffsetIsALineStart(handle, plan.path, offset, size);
     return await readLinesFrom(handle, plan.path, offset, limit, size);
@@ -154,27 +212,98 @@ export async function readPlanPage(plan: FileRef, offset: number, limit: number)
 }
 
 /**
- * Every item of the plan, for the activities that need all of them at once
- * (the dependency check, the manifest): one read and one checksum, instead of
- * a checksum per page. Throws InputChangedError like readPlanPage.
+ * Every item of the plan in order, read a chunk at a time:
+ * `for await (const item of planItems(plan))`. The checksum is verified
+ * before the first item (InputChangedError when it differs) and again over
+ * the bytes actually read, after the last one: a plan edited while it is
+ * read fails the loop at its end, so do nothing irreversible per item
+ * before the loop completes.
  */
-export async function readWholePlan(plan: FileRef): Promise<CleanupItem[]> {
+export async function* planItems(plan: FileRef): AsyncGenerator<CleanupItem> {
   const handle = await openPlanFile(plan.path);
-  let content: Buffer;
   try {
-    content = await handle.readFile();
+    await verifyPlanChecksum(handle, plan);
+    const hash = createHash('sha256');
+    const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES * 16);
+    let partial: Buffer[] = [];
+    let position = 0;
+    let lineStart = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+      if (bytesRead === 0) break;
+      const chunk = buffer.subarray(0, bytesRead);
+      hash.update(chunk);
+      let start = 0;
+      for (let end = chunk.indexOf(LINE_FEED); end !== -1; end = chunk.indexOf(LINE_FEED, start)) {
+        const line = partial.length === 0 ? chunk.subarray(start, end) : Buffer.concat([...partial, chunk.subarray(start, end)]);
+        partial = [];
+        const item = parsePlanLine(line, plan.path, lineStart);
+        lineStart = position + end + 1;
+        start = end + 1;
+        yield item;
+      }
+      // The buffer is reused for the next read: keep a copy of an unfinished line.
+      if (start < chunk.length) partial.push(Buffer.from(chunk.subarray(start)));
+      position += bytesRead;
+    }
+    const rest = Buffer.concat(partial);
+    if (rest.length > 0) yield parsePlanLine(rest, plan.path, lineStart);
+    const actual = hash.digest('hex');
+    if (actual !== plan.sha256) throw planChanged(plan, actual);
   } finally {
     await handle.close();
   }
-  const actual = createHash('sha256').update(content).digest('hex');
+}
+
+function planChanged(plan: FileRef, actual: string): InputChangedError {
+  return new InputChangedError(`the plan file ${plan.path} changed since the run started: expected sha256 ${plan.sha256}, found ${actual}`);
+}
+
+/** What a verified plan file looked like, to skip hashing it again while it stays the same file, unchanged. */
+interface VerifiedPlanFile {
+  sha256: string;
+  dev: bigint;
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+}
+
+/** Plans verified by this process, by path; a worker runs few plans, so a small map is enough. */
+const verifiedPlanFiles = new Map<string, VerifiedPlanFile>();
+const MAX_VERIFIED_PLAN_FILES = 64;
+
+/**
+ * Throws InputChangedError unless the open plan has the pinned sha256.
+ * Hashing a plan of a million items takes a good part of a second; a run
+ * reads thousands of pages, so the result is remembered with the file's
+ * identity and change times (device, inode, size, mtime and ctime in
+ * nanoseconds): any write or rename over the file changes one of them (ctime
+ * cannot be set back), and then the file is hashed again.
+ */
+async function verifyPlanChecksum(handle: fs.promises.FileHandle, plan: FileRef): Promise<void> {
+  const before = await handle.stat({ bigint: true });
+  const known = verifiedPlanFiles.get(plan.path);
+  if (known !== undefined && known.sha256 === plan.sha256 && sameFile(known, before)) return;
+  const actual = await sha256OfOpenFile(handle);
   if (actual !== plan.sha256) {
-    throw new InputChangedError(`the plan file ${plan.path} changed since the run started: expected sha256 ${plan.sha256}, found ${actual}`);
+    verifiedPlanFiles.delete(plan.path);
+    throw planChanged(plan, actual);
   }
-  return content
-    .toString('utf8')
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as CleanupItem);
+  const after = await handle.stat({ bigint: true });
+  if (!sameFile(identityOf(plan.sha256, before), after)) return; // changed while hashed: verify again next time
+  if (verifiedPlanFiles.size >= MAX_VERIFIED_PLAN_FILES) verifiedPlanFiles.delete(verifiedPlanFiles.keys().next().value!);
+  verifiedPlanFiles.set(plan.path, identityOf(plan.sha256, before));
+}
+
+function identityOf(sha256: string, stats: fs.BigIntStats): VerifiedPlanFile {
+  return { sha256, dev: stats.dev, ino: stats.ino, size: stats.size, mtimeNs: stats.mtimeNs, ctimeNs: stats.ctimeNs };
+}
+
+function sameFile(known: VerifiedPlanFile, stats: fs.BigIntStats): boolean {
+  return (
+    known.dev === stats.dev && known.ino === stats.ino && known.size === stats.size && known.mtimeNs === stats.mtimeNs && known.ctimeNs === stats.ctimeNs
+  );
 }
 
 async function openPlanFile(planPath: string): Promise<fs.promises.FileHandle> {

@@ -29,9 +29,9 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { CleanupActivities } from '../activities';
-import type { PreparedInput } from '../activities/prepare-input';
-import type { InputError, InputFormat } from '../common/input-reader';
-import type { CleanupItem, FileRef, InUsePolicy, ItemResult, Limits, OutcomeCounts, RunContext } from '../common/types';
+import type { InputSource, PreparedInput } from '../activities/prepare-input';
+import type { InputError } from '../common/input-reader';
+import type { CleanupItem, InUsePolicy, ItemResult, Limits, OutcomeCounts, RunContext } from '../common/types';
 import { DEFAULT_LIMITS, definedOnly, emptyCounts } from '../common/types';
 
 // ---------------------------------------------------------------------------
@@ -52,7 +52,7 @@ export interface CleanupInput {
    * The operator's input file, as the workers see it. A sha256 pins it (a run
    * started by hand); a schedule leaves it out so each run reads the file as it is.
    */
-  source: Omit<FileRef, 'sha256'> & { sha256?: string; format?: InputFormat };
+  source: InputSource;
   /** Only `true` deletes; otherwise a dry-run reports `would-delete`. */
   execute: boolean;
   limits?: Partial<Limits>;

@@ -1,11 +1,18 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
+  COGNITO_REGIONS,
   describeCharacter,
+  EXTRA_REGIONS_VARIABLE,
   regionOfUserPoolId,
+  validateCognitoRegion,
   validateIdentifier,
   validateRegionName,
   validateUserPoolId,
 } from '../../common/cognito-rules';
+
+afterEach(() => {
+  delete process.env[EXTRA_REGIONS_VARIABLE];
+});
 
 describe('validateUserPoolId', () => {
   it.each(['us-east-1_AbC123', 'eu-central-1_x', 'us-gov-west-1_Z9', 'ap-southeast-2_abc_DEF1'])('accepts %s', (id) => {
@@ -57,6 +64,36 @@ describe('validateUserPoolId', () => {
     );
     expect(validateUserPoolId('US-EAST-1_AbC123')).toContain("Region prefix 'US-EAST-1' is not an AWS Region name");
     expect(validateUserPoolId('us-east_AbC123')).toContain("Region prefix 'us-east' is not");
+  });
+});
+
+describe('the Region of a user pool ID', () => {
+  it.each(['us-east-9_AbC123', 'eu-west-7_x', 'us-gov-north-1_Z9', 'ap-southeast-99_abc'])('rejects %s: a well-formed name where Cognito has no user pools', (id) => {
+    const region = id.slice(0, id.indexOf('_'));
+    expect(validateUserPoolId(id)).toBe(
+      `its Region prefix '${region}' is not a Region where Cognito user pools exist (a typo?); if it is a new Region, set RS_CLEANUP_EXTRA_REGIONS=${region}`,
+    );
+    expect(() => regionOfUserPoolId(id)).toThrow(`its Region prefix '${region}' is not a Region where Cognito user pools exist`);
+  });
+
+  it('accepts every Region of the list', () => {
+    expect(COGNITO_REGIONS).toHaveLength(35);
+    expect(new Set(COGNITO_REGIONS).size).toBe(COGNITO_REGIONS.length);
+    for (const region of COGNITO_REGIONS) {
+      expect(validateRegionName(region), region).toBeUndefined();
+      expect(validateUserPoolId(`${region}_AbC123`), region).toBeUndefined();
+    }
+  });
+
+  it('accepts Regions added with RS_CLEANUP_EXTRA_REGIONS, read at each call, and ignores entries that are not Region names', () => {
+    expect(validateCognitoRegion('us-east-9')).toContain('is not a Region where Cognito user pools exist');
+    process.env[EXTRA_REGIONS_VARIABLE] = ' us-east-9 , not a region,eu-west-7';
+    expect(validateCognitoRegion('us-east-9')).toBeUndefined();
+    expect(validateUserPoolId('eu-west-7_AbC123')).toBeUndefined();
+    expect(regionOfUserPoolId('us-east-9_AbC123')).toBe('us-east-9');
+    expect(validateCognitoRegion('not a region')).toContain('is not an AWS Region name');
+    delete process.env[EXTRA_REGIONS_VARIABLE];
+    expect(validateCognitoRegion('us-east-9')).toContain('is not a Region where Cognito user pools exist');
   });
 });
 
