@@ -1,7 +1,10 @@
 /**
  * A streaming CSV tokenizer over UTF-8 bytes: comma-separated fields, double
  * quotes around values that hold commas, quotes ("") or line breaks, and
- * records ending in LF, CRLF or a lone CR (old Mac files).
+ * records ending in LF or CRLF, or in a lone CR in an old Mac file. The first
+ * line break decides: in a file whose first line ends in LF or CRLF, a lone CR
+ * is part of a value (validation then names it), never a silent line break
+ * that would cut "abc\rdef" into a valid-looking "abc".
  *
  * Why not a library: the reader must know the physical line where each record
  * starts (operators jump to it), decide itself what a '#' line means (a comment
@@ -57,6 +60,8 @@ export class CsvRecordReader {
   private skippingLine = false;
   /** After an unclosed quote: nothing more can be read reliably. */
   private stopped = false;
+  /** Whether a lone CR ends a line: decided by the file's first line break. */
+  private crBreaks: boolean | undefined;
 
   constructor(private readonly events: CsvEvents) {}
 
@@ -73,10 +78,16 @@ export class CsvRecordReader {
     const data = this.carry === undefined ? chunk : chunk.length === 0 ? this.carry : Buffer.concat([this.carry, chunk]);
     this.carry = undefined;
     const length = data.length;
+    this.crBreaks ??= lineEndsInCr(data, final);
+    if (this.crBreaks === undefined) {
+      this.carry = data;
+      return;
+    }
+    const crBreaks = this.crBreaks;
     let position = 0;
     while (position < length) {
       if (this.skippingLine) {
-        const lineEnd = findLineEnd(data, position, this.line);
+        const lineEnd = findLineEnd(data, position, this.line, crBreaks);
         if (lineEnd === length) {
           position = length;
           break;
@@ -89,7 +100,7 @@ export class CsvRecordReader {
         continue;
       }
       const byte = data[position]!;
-      if (byte === LF || byte === CR) {
+      if (byte === LF || (byte === CR && isLineBreak(data, position, crBreaks))) {
         const next = afterLineBreak(data, position, final);
         if (next === -1) break;
         this.line++;
@@ -97,7 +108,7 @@ export class CsvRecordReader {
         continue;
       }
       if (byte === HASH) {
-        const lineEnd = findLineEnd(data, position, this.line);
+        const lineEnd = findLineEnd(data, position, this.line, crBreaks);
         if (lineEnd - position > MAX_RECORD_BYTES) {
           this.events.problem(this.line, `the line is longer than ${MAX_RECORD_BYTES} bytes; it was not read`);
           this.skippingLine = true;
@@ -113,7 +124,7 @@ export class CsvRecordReader {
         continue;
       }
 
-      const parsed = this.parseRecord(data, position, final);
+      const parsed = this.parseRecord(data, position, final, crBreaks);
       if (parsed.kind === 'unclosed') {
         this.events.problem(this.line, 'a quoted value starting on this line is never closed: the rest of the file was read into it (look for a missing closing \'"\')');
         this.stopped = true;
@@ -153,7 +164,7 @@ export class CsvRecordReader {
    * break) and how many line breaks it spans; or 'incomplete' when the data
    * ends before the record does and more may come.
    */
-  private parseRecord(data: Buffer, start: number, final: boolean): RecordParse {
+  private parseRecord(data: Buffer, start: number, final: boolean, crBreaks: boolean): RecordParse {
     const length = data.length;
     const fields: string[] = [];
     let invalidUtf8: number[] | undefined;
@@ -192,7 +203,7 @@ export class CsvRecordReader {
           }
           if (byte === CR) {
             if (index + 1 >= length && !final) return { kind: 'incomplete', inQuotes: true, lineBreaks };
-            lineBreaks++;
+            if (crBreaks || data[index + 1] === LF) lineBreaks++;
             if (data[index + 1] === LF) {
               const segment = decode(data, segmentStart, index, high);
               valid &&= segment.valid;
@@ -212,8 +223,8 @@ export class CsvRecordReader {
           index++;
         }
         // After the closing quote: a separator, a line break or the end; anything else keeps the field as written.
-        if (index < length && data[index] !== COMMA && data[index] !== CR && data[index] !== LF) {
-          const end = findFieldEnd(data, index, this.line + lineBreaks);
+        if (index < length && data[index] !== COMMA && data[index] !== LF && !(data[index] === CR && isLineBreak(data, index, crBreaks))) {
+          const end = findFieldEnd(data, index, this.line + lineBreaks, crBreaks);
           if (end === length && !final) return { kind: 'incomplete', inQuotes: false, lineBreaks };
           const raw = decode(data, fieldStart, end, true);
           if (!raw.valid) (invalidUtf8 ??= []).push(fields.length);
@@ -225,7 +236,7 @@ export class CsvRecordReader {
           fields.push(parts.length === 1 ? parts[0]! : parts.join(''));
         }
       } else {
-        const end = findFieldEnd(data, index, this.line + lineBreaks);
+        const end = findFieldEnd(data, index, this.line + lineBreaks, crBreaks);
         if (end === length && !final) return { kind: 'incomplete', inQuotes: false, lineBreaks };
         if (!hasHighByte(data, index, end)) {
           fields.push(data.toString('latin1', index, end));
@@ -250,26 +261,47 @@ export class CsvRecordReader {
   }
 }
 
-/** The index of the next ',', CR or LF at or after `start`, or the data's length. Refuses NUL bytes. */
-function findFieldEnd(data: Buffer, start: number, line: number): number {
+/**
+ * Whether a CR at `index` may end a line: always in a CR file; otherwise when
+ * an LF follows, or when the data ends there and the next chunk will tell.
+ */
+export function isLineBreak(data: Buffer, index: number, crBreaks: boolean): boolean {
+  return crBreaks || index + 1 >= data.length || data[index + 1] === LF;
+}
+
+/**
+ * Whether a lone CR ends lines in this file: true when its first line break is
+ * a CR without an LF after it; undefined when the data ends on that CR and more may come.
+ */
+export function lineEndsInCr(data: Buffer, final: boolean): boolean | undefined {
+  const lf = data.indexOf(LF);
+  const cr = data.indexOf(CR);
+  if (cr === -1 && lf === -1) return final || data.length > MAX_RECORD_BYTES ? false : undefined;
+  if (cr === -1 || (lf !== -1 && lf < cr)) return false;
+  if (cr + 1 < data.length) return data[cr + 1] !== LF;
+  return final ? true : undefined;
+}
+
+/** The index of the next ',' or line break at or after `start`, or the data's length. Refuses NUL bytes. */
+function findFieldEnd(data: Buffer, start: number, line: number, crBreaks: boolean): number {
   let index = start;
   const length = data.length;
   while (index < length) {
     const byte = data[index]!;
-    if (byte === COMMA || byte === CR || byte === LF) return index;
+    if (byte === COMMA || byte === LF || (byte === CR && isLineBreak(data, index, crBreaks))) return index;
     if (byte === NUL) throw nulError(line);
     index++;
   }
   return length;
 }
 
-/** The index of the next CR or LF at or after `start`, or the data's length. Refuses NUL bytes. */
-function findLineEnd(data: Buffer, start: number, line: number): number {
+/** The index of the next line break at or after `start`, or the data's length. Refuses NUL bytes. */
+function findLineEnd(data: Buffer, start: number, line: number, crBreaks: boolean): number {
   let index = start;
   const length = data.length;
   while (index < length) {
     const byte = data[index]!;
-    if (byte === CR || byte === LF) return index;
+    if (byte === LF || (byte === CR && isLineBreak(data, index, crBreaks))) return index;
     if (byte === NUL) throw nulError(line);
     index++;
   }

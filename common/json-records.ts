@@ -10,7 +10,7 @@
  * column C" in their own format), and it needs the whole text in memory.
  */
 import { InputContentError } from './input-file';
-import { MAX_RECORD_BYTES } from './csv-records';
+import { MAX_RECORD_BYTES, isLineBreak, lineEndsInCr } from './csv-records';
 
 export interface Position {
   line: number;
@@ -480,11 +480,15 @@ export interface JsonLinesEvents {
   problem(lineNumber: number, reason: string): void;
 }
 
-/** Cuts JSON Lines into lines (LF, CRLF or a lone CR), skipping blank lines and '#' comments. */
+/**
+ * Cuts JSON Lines into lines (LF or CRLF; a lone CR only in a file whose first
+ * line ends that way), skipping blank lines and '#' comments.
+ */
 export class JsonLinesSplitter {
   private carry: Buffer | undefined;
   private lineNumber = 1;
   private skipping = false;
+  private crBreaks: boolean | undefined;
   /** True once a line held anything but whitespace (a comment counts): the file is not empty. */
   sawText = false;
 
@@ -501,13 +505,19 @@ export class JsonLinesSplitter {
   private split(chunk: Buffer, final: boolean): void {
     const data = this.carry === undefined ? chunk : chunk.length === 0 ? this.carry : Buffer.concat([this.carry, chunk]);
     this.carry = undefined;
+    this.crBreaks ??= lineEndsInCr(data, final);
+    if (this.crBreaks === undefined) {
+      this.carry = data;
+      return;
+    }
+    const crBreaks = this.crBreaks;
     let start = 0;
     let index = 0;
     const length = data.length;
     while (index < length) {
       const byte = data[index]!;
       if (byte === NUL) throw nulError(this.lineNumber);
-      if (byte !== LF && byte !== CR) {
+      if (byte !== LF && !(byte === CR && isLineBreak(data, index, crBreaks))) {
         index++;
         continue;
       }
