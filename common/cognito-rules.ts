@@ -188,7 +188,7 @@ export function describeCharacter(character: string): string {
   if (named) return named;
   const codePoint = character.codePointAt(0) ?? 0;
   const unicode = `U+${codePoint.toString(16).toUpperCase().padStart(4, '0')}`;
-  if (codePoint < 0x20 || codePoint === 0x7f) return `a control character (${unicode})`;
+  if (codePoint < 0x20 || (codePoint >= 0x7f && codePoint <= 0x9f)) return `a control character (${unicode})`;
   if (codePoint > 0x7e) return `the non-ASCII character '${character}' (${unicode})`;
   return `'${character}'`;
 }

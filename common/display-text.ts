@@ -42,9 +42,18 @@ export function showValue(value: string, max = MAX_SHOWN_VALUE): string {
   return `${escapeControlCharacters(JSON.stringify(value.slice(0, max)))}... (${value.length} characters)`;
 }
 
-/** A column name or JSON key as it may be shown: escaped and shortened, without quotes. */
+/** A column name or JSON key as it may be shown: escaped and shortened (saying its real length), without quotes. */
 export function displayName(name: string, max = MAX_SHOWN_NAME): string {
-  return shorten(escapeControlCharacters(name), max);
+  const escaped = escapeControlCharacters(name);
+  if (escaped.length <= max) return escaped;
+  // Whole characters (and whole escapes) up to `max`, then the real length.
+  let shown = '';
+  for (const character of name) {
+    const written = escapeControlCharacters(character);
+    if (shown.length + written.length > max) break;
+    shown += written;
+  }
+  return `${shown}... (${name.length} characters)`;
 }
 
 /** A column name quoted for a message: 'name'. */

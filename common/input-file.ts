@@ -64,7 +64,7 @@ export async function openInputFile(file: string, maxBytes = MAX_INPUT_BYTES): P
     const handle = await fs.promises.open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY);
     try {
       const stats = await handle.stat();
-      if (!stats.isFile()) throw cannotRead(file, `it is ${describeFileType(stats)}, not a regular file`);
+      if (!stats.isFile()) throw cannotRead(file, `it is ${describeFileType(stats)}`);
       checkSize(file, stats.size, maxBytes);
       return { handle, size: stats.size };
     } catch (error) {
@@ -79,7 +79,7 @@ export async function openInputFile(file: string, maxBytes = MAX_INPUT_BYTES): P
 async function checkPathIsRegularFile(file: string): Promise<void> {
   const link = await fs.promises.lstat(file);
   if (link.isFile()) return;
-  if (!link.isSymbolicLink()) throw cannotRead(file, `it is ${describeFileType(link)}, not a regular file`);
+  if (!link.isSymbolicLink()) throw cannotRead(file, `it is ${describeFileType(link)}`);
   const target = await fs.promises.readlink(file).catch(() => '?');
   let stats: fs.Stats;
   try {
@@ -90,18 +90,21 @@ async function checkPathIsRegularFile(file: string): Promise<void> {
     throw cannotRead(file, `it is a symbolic link to '${escapeControlCharacters(target)}', ${why}`);
   }
   if (!stats.isFile()) {
-    throw cannotRead(file, `it is a symbolic link to '${escapeControlCharacters(target)}', which is ${describeFileType(stats)}, not a regular file`);
+    throw cannotRead(file, `it is a symbolic link to '${escapeControlCharacters(target)}', which is ${describeFileType(stats)}`);
   }
 }
 
+/** What a file that is not a regular one is, for "it is ...": 'a directory, not a regular file'. */
 function describeFileType(stats: fs.Stats): string {
-  if (stats.isDirectory()) return 'a directory';
-  if (stats.isFIFO()) return 'a FIFO (named pipe); to read a stream, use --input - and pipe it in';
-  if (stats.isCharacterDevice()) return 'a character device';
-  if (stats.isBlockDevice()) return 'a block device';
-  if (stats.isSocket()) return 'a socket';
-  if (stats.isSymbolicLink()) return 'a symbolic link';
-  return 'not a regular file';
+  if (stats.isFIFO()) return 'a FIFO (named pipe), not a regular file; to read a stream, use --input - and pipe it in';
+  const kind =
+    stats.isDirectory() ? 'a directory'
+    : stats.isCharacterDevice() ? 'a character device'
+    : stats.isBlockDevice() ? 'a block device'
+    : stats.isSocket() ? 'a socket'
+    : stats.isSymbolicLink() ? 'a symbolic link'
+    : 'something else';
+  return `${kind}, not a regular file`;
 }
 
 function checkSize(file: string, size: number, maxBytes: number): void {

@@ -544,14 +544,19 @@ function namesInAnyCase(names: readonly string[]): string {
   return names.filter((name) => !seen.has(name.toLowerCase()) && seen.add(name.toLowerCase())).join(', ');
 }
 
-/** A hint when the header was written with another delimiter (Excel in many locales uses ';'). */
+/**
+ * A hint when the header was written with another delimiter (Excel writes ';'
+ * in many locales): split that way, it names a required column.
+ */
 function otherDelimiterHint(names: string[]): string | undefined {
-  if (names.some((name) => name.includes(';'))) {
-    return "the header looks semicolon-separated (Excel writes ';' in many locales); save the file as comma-separated CSV";
-  }
-  if (names.some((name) => name.includes('\t'))) {
-    return 'the header looks tab-separated (TSV); save the file as comma-separated CSV';
-  }
+  const namesColumn = (delimiter: string) =>
+    names.some((name) => name.includes(delimiter)) &&
+    names
+      .join(',')
+      .split(delimiter)
+      .some((name) => USER_POOL_ID_NAMES.has(normalizeName(name)) || IDENTIFIER_NAMES.has(normalizeName(name)));
+  if (namesColumn(';')) return "the header looks semicolon-separated (Excel writes ';' in many locales); save the file as comma-separated CSV";
+  if (namesColumn('\t')) return 'the header looks tab-separated (TSV); save the file as comma-separated CSV';
   return undefined;
 }
 

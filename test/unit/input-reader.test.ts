@@ -1,13 +1,20 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   detectFormat,
   formatInputErrors,
   IDENTIFIER_COLUMNS,
+  MAX_INPUT_BYTES,
   parsePairs,
   readInputFile,
+  saveStandardInput,
+  scanInputFile,
   USER_POOL_ID_COLUMNS,
   type InputError,
 } from '../../common/input-reader';
@@ -17,13 +24,23 @@ const POOL = 'us-east-1_AbC123';
 
 let tempDir: string;
 let fileCount = 0;
+const sockets: net.Server[] = [];
 
 beforeAll(async () => {
   tempDir = await fs.mkdtemp(path.join(os.tmpdir(), 'rs-cleanup-input-'));
 });
 afterAll(async () => {
+  await Promise.all(sockets.map((server) => new Promise((resolve) => server.close(resolve))));
   await fs.rm(tempDir, { recursive: true, force: true });
 });
+
+function listenOn(file: string): Promise<net.Server> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer((socket) => socket.end());
+    server.once('error', reject);
+    server.listen(file, () => resolve(server));
+  });
+}
 
 async function writeInput(name: string, content: string | Buffer): Promise<string> {
   const file = path.join(tempDir, `${++fileCount}-${name}`);
@@ -478,5 +495,233 @@ describe('formatInputErrors', () => {
 
   it('returns an empty string for no errors', () => {
     expect(formatInputErrors([])).toBe('');
+  });
+});
+
+describe('inputs that would delete the wrong server or hang', () => {
+  it('refuses a JSON object with the same key twice, naming the key and where both are, instead of keeping the last', async () => {
+    const json = await writeInput('twice.json', `[\n  {"userPoolId": "${POOL}", "identifier": "keep", "identifier": "delete-me"}\n]`);
+    const parsed = await readInputFile(json);
+    expect(parsed.items).toEqual([]);
+    expect(errorsOf(parsed.errors)).toEqual([
+      {
+        row: 1,
+        column: 'identifier',
+        reason: 'appears twice in this object (line 2, column 38, and line 2, column 60); JSON readers silently keep only one of them, so the row is refused',
+      },
+    ]);
+    const jsonl = await writeInput('twice.jsonl', `{"userPoolId": "${POOL}", "identifier": "a"}\n{"identifier": "b", "userPoolId": "${POOL}", "userPoolId": "eu-west-1_Zz9"}\n`);
+    const lines = await readInputFile(jsonl);
+    expect(lines.items.map((item) => item.identifier)).toEqual(['a']);
+    expect(errorsOf(lines.errors)).toEqual([{ row: 2, column: 'userPoolId', reason: expect.stringMatching(/^appears twice in this object \(line 2, column 21, and line 2, column 55\)/) }]);
+  });
+
+  it('refuses two keys that differ only in case or spaces, and duplicate extra keys', async () => {
+    const parsed = await readInputFile(
+      await writeInput('case.json', `[{"userPoolId": "${POOL}", "identifier": "a", " IDENTIFIER ": "b"}, {"userPoolId": "${POOL}", "identifier": "c", "tenant": "x", "tenant": "y"}]`),
+    );
+    expect(parsed.items).toEqual([]);
+    expect(errorsOf(parsed.errors)).toEqual([
+      { row: 1, column: ' IDENTIFIER ', reason: expect.stringMatching(/^'identifier' and ' IDENTIFIER ' differ only in case or spaces and name the same field/) },
+      { row: 2, column: 'tenant', reason: expect.stringMatching(/^appears twice in this object/) },
+    ]);
+  });
+
+  it('never drops a data line that starts with # after the header, and keeps # inside values', async () => {
+    const file = await writeInput(
+      'hash.csv',
+      ['# a comment before the header is fine', 'userPoolId,identifier', `${POOL},https://a.example.com/#frag`, `#${POOL},https://b.example.com`, `# ${POOL},https://c.example.com`].join('\n'),
+    );
+    const parsed = await readInputFile(file);
+    expect(parsed.items.map((item) => item.identifier)).toEqual(['https://a.example.com/#frag']);
+    expect(parsed.rowsRead).toBe(3);
+    expect(errorsOf(parsed.errors)).toEqual([
+      { row: 4, reason: expect.stringMatching(/^starts with '#': a comment line after the header is not allowed .*: "#us-east-1_AbC123,https:\/\/b\.examp/) },
+      { row: 5, reason: expect.stringMatching(/^starts with '#': a comment line after the header is not allowed/) },
+    ]);
+  });
+
+  it('keeps a lone CR inside a value of an LF file (where validation names it) instead of cutting the line there', async () => {
+    const parsed = await readInputFile(await writeInput('lone-cr.csv', `userPoolId,identifier\n${POOL},abc\rdef\n${POOL},ok\n`));
+    expect(parsed.items.map((item) => [item.identifier, item.row])).toEqual([['ok', 3]]);
+    expect(errorsOf(parsed.errors)).toEqual([{ row: 2, column: 'identifier', reason: '"abc\\rdef" contains a carriage return at position 4, which Cognito does not allow' }]);
+  });
+
+  it.each([
+    ['a FIFO', async (file: string) => execFileSync('mkfifo', [file]), 'it is a FIFO (named pipe), not a regular file; to read a stream, use --input - and pipe it in'],
+    ['a directory', async (file: string) => fs.mkdir(file), 'it is a directory, not a regular file'],
+    ['a socket', async (file: string) => void sockets.push(await listenOn(file)), 'it is a socket, not a regular file'],
+    ['a link to /dev/zero', async (file: string) => fs.symlink('/dev/zero', file), "it is a symbolic link to '/dev/zero', which is a character device, not a regular file"],
+    ['a link to a FIFO', async (file: string) => {
+      // the link's target is named in the message, so only its end is compared
+      execFileSync('mkfifo', [`${file}.fifo`]);
+      await fs.symlink(`${file}.fifo`, file);
+    }, 'which is a FIFO (named pipe), not a regular file; to read a stream, use --input - and pipe it in'],
+    ['a dangling link', async (file: string) => fs.symlink('nowhere.csv', file), "it is a symbolic link to 'nowhere.csv', which does not exist"],
+  ])('refuses %s at once, in one line, without blocking', async (_name, make, reason) => {
+    const file = path.join(tempDir, `${++fileCount}-special.csv`);
+    await make(file);
+    // A FIFO without a writer would block an open() for ever: this resolving at all is the check.
+    const message = await readInputFile(file).then(() => 'read', (error: Error) => error.message);
+    expect(message.startsWith(`cannot read input file '${file}': `)).toBe(true);
+    expect(message.endsWith(reason)).toBe(true);
+  });
+
+  it('refuses a character device given directly, and reads a symbolic link to a regular file', async () => {
+    await expect(readInputFile('/dev/zero')).rejects.toThrow("cannot read input file '/dev/zero': it is a character device, not a regular file");
+    const target = await writeInput('target.csv', `userPoolId,identifier\n${POOL},a\n`);
+    const link = path.join(tempDir, `${++fileCount}-link.csv`);
+    await fs.symlink(target, link);
+    expect((await readInputFile(link)).items).toEqual([{ userPoolId: POOL, identifier: 'a', row: 2 }]);
+  });
+
+  it('refuses a file over the size limit before reading it', async () => {
+    expect(MAX_INPUT_BYTES).toBe(1024 ** 3);
+    const file = path.join(tempDir, `${++fileCount}-huge.csv`);
+    const handle = await fs.open(file, 'w');
+    await handle.truncate(MAX_INPUT_BYTES + 1); // sparse: no disk used
+    await handle.close();
+    await expect(readInputFile(file)).rejects.toThrow(`cannot read input file '${file}': it is 1 GiB, more than the 1 GiB an input may be; split it into smaller files`);
+    const small = await writeInput('small.csv', `userPoolId,identifier\n${POOL},a\n`);
+    await expect(readInputFile(small, { maxBytes: 10 })).rejects.toThrow('more than the 10 bytes an input may be');
+  });
+
+  it('copies standard input into a file with a size limit, and refuses a terminal', async () => {
+    const target = path.join(tempDir, `${++fileCount}-stdin`, 'input');
+    const saved = await saveStandardInput(target, { input: Readable.from([Buffer.from(`userPoolId,identifier\n${POOL},`), Buffer.from('a\n')]) });
+    expect(saved).toBe(target);
+    expect((await readInputFile(saved)).items).toEqual([{ userPoolId: POOL, identifier: 'a', row: 2 }]);
+
+    const tooBig = path.join(tempDir, `${++fileCount}-stdin-big`);
+    await expect(saveStandardInput(tooBig, { input: Readable.from([Buffer.alloc(600, 0x61), Buffer.alloc(600, 0x61)]), maxBytes: 1000 })).rejects.toThrow(
+      'cannot read standard input: it is more than the 1000 bytes an input may be; split it into smaller files',
+    );
+    await expect(fs.stat(tooBig)).rejects.toThrow(/ENOENT/);
+    const terminal = Object.assign(Readable.from([]), { isTTY: true });
+    await expect(saveStandardInput(path.join(tempDir, 'tty'), { input: terminal })).rejects.toThrow('standard input is a terminal');
+  });
+});
+
+describe('encodings', () => {
+  const csv = `userPoolId,identifier,tenant\n${POOL},https://a.example.com,Zürich\n${POOL},urn:b,東京\n`;
+  const expected = [
+    { userPoolId: POOL, identifier: 'https://a.example.com', row: 2, extra: { tenant: 'Zürich' } },
+    { userPoolId: POOL, identifier: 'urn:b', row: 3, extra: { tenant: '東京' } },
+  ];
+
+  it.each([
+    ['UTF-16LE', (text: string) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')])],
+    ['UTF-16BE', (text: string) => Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(text, 'utf16le').swap16()])],
+  ])('reads %s with a byte order mark as CSV, JSON and JSON Lines, across chunk boundaries', async (_name, encode) => {
+    expect((await readInputFile(await writeInput('utf16.csv', encode(csv)))).items).toEqual(expected);
+    const json = JSON.stringify(expected.map(({ userPoolId, identifier, extra }) => ({ userPoolId, identifier, ...extra })));
+    expect((await readInputFile(await writeInput('utf16.json', encode(json)))).items.map((item) => item.extra?.tenant)).toEqual(['Zürich', '東京']);
+    expect((await readInputFile(await writeInput('utf16.jsonl', encode(`{"userPoolId": "${POOL}", "identifier": "a"}\n`)))).items).toHaveLength(1);
+    // A file far larger than one read chunk, so that characters and byte pairs are split between chunks.
+    const rows = Array.from({ length: 40_000 }, (_, index) => `${POOL},https://api.example.com/${index},Zürich-東京-${index}`);
+    const big = await readInputFile(await writeInput('utf16-big.csv', encode(`userPoolId,identifier,tenant\n${rows.join('\n')}\n`)));
+    expect(big.errors).toEqual([]);
+    expect(big.items).toHaveLength(40_000);
+    expect(big.items[39_999]).toEqual({ userPoolId: POOL, identifier: 'https://api.example.com/39999', row: 40_001, extra: { tenant: 'Zürich-東京-39999' } });
+  });
+
+  it('refuses UTF-16 without a byte order mark and binary content, with a hint to save as UTF-8', async () => {
+    const noBom = await readInputFile(await writeInput('no-bom.csv', Buffer.from(csv, 'utf16le')));
+    expect(errorsOf(noBom.errors)).toEqual([{ row: 1, reason: expect.stringMatching(/^the file looks like UTF-16LE text without a byte order mark .*save it as UTF-8/) }]);
+    expect(noBom).toMatchObject({ items: [], unusable: true });
+    const binary = await readInputFile(await writeInput('nul.csv', `userPoolId,identifier\n${POOL},a\n${POOL},b\u0000c\n`));
+    expect(errorsOf(binary.errors)).toEqual([{ row: 3, reason: expect.stringMatching(/^contains a NUL byte: .*save it as UTF-8/) }]);
+    // The rows before the NUL byte are not run either: the file as a whole is not text.
+    expect(binary).toMatchObject({ items: [], unusable: true });
+  });
+
+  it('refuses bytes that are not UTF-8 with their row and column, never as a silent U+FFFD', async () => {
+    const file = await writeInput('latin1.csv', Buffer.concat([Buffer.from(`userPoolId,identifier,tenant\n${POOL},a,ok\n${POOL},b,Z`), Buffer.from([0xfc]), Buffer.from('rich\n')]));
+    const parsed = await readInputFile(file);
+    expect(parsed.items.map((item) => item.identifier)).toEqual(['a']);
+    expect(errorsOf(parsed.errors)).toEqual([{ row: 3, column: 'tenant', reason: 'contains bytes that are not valid UTF-8; save the file as UTF-8 (in Excel: "CSV UTF-8")' }]);
+  });
+});
+
+describe('messages a person can read', () => {
+  it('names the right line and column of a JSON syntax error deep in the file', async () => {
+    const elements = Array.from({ length: 49 }, (_, index) => `  {"userPoolId": "${POOL}", "identifier": "r${index}"},`);
+    const file = await writeInput('line-51.json', ['[', ...elements, `  {"userPoolId": "${POOL}", "identifier" "r49"}`, ']'].join('\n'));
+    const parsed = await readInputFile(file);
+    expect(parsed).toMatchObject({ items: [], unusable: true });
+    expect(errorsOf(parsed.errors)).toEqual([
+      { row: 51, reason: 'the file is not valid JSON at line 51, column 51: expected \':\' after the key "identifier", found \'"\'' },
+    ]);
+  });
+
+  it('escapes control characters and escape sequences in every message, and shortens long headers', async () => {
+    const header = `userPoolId,\u001b[2J\u001b]8;;https://evil.example\u0007click${'\u001b[7m'.repeat(120_000)}`;
+    const parsed = await readInputFile(await writeInput('ansi.csv', `${header}\n${POOL},a\n`));
+    expect(parsed.errors).toHaveLength(1);
+    const line = formatInputErrors(parsed.errors);
+    expect(line).toContain(`the header has no identifier column; found 'userPoolId', '\\u001b[2J\\u001b]8;;https://evil.example... (${header.length - 11} characters)'`);
+    expect(line).not.toMatch(/[\u0000-\u001f\u007f]/);
+    expect(line.length).toBeLessThanOrEqual(300);
+    expect(line).toMatch(/\.\.\. \(\d+ characters\)/);
+
+    const rowError = await readInputFile(await writeInput('ansi-row.csv', `userPoolId,identifier,\u001b[31mtenant\nus-east-1_A\u009b1,a,x\n`));
+    const formatted = formatInputErrors(rowError.errors);
+    expect(formatted).toBe(`${rowError.file}:2: column 'userPoolId': "us-east-1_A\\u009b1" contains a control character (U+009B) at position 12, which Cognito does not allow`);
+  });
+
+  it('formats at most the given number of errors and counts the rest from the total', () => {
+    const errors: InputError[] = [{ file: 'f', row: 1, column: 'a\u001bb', reason: 'bad\u0007' }];
+    expect(formatInputErrors(errors, 20, 250)).toBe("f:1: column 'a\\u001bb': bad\\u0007\n... and 249 more");
+  });
+
+  it.each([
+    ['semicolon', 'userPoolId;identifier', "the header looks semicolon-separated (Excel writes ';' in many locales); save the file as comma-separated CSV"],
+    ['tab', 'userPoolId\tidentifier', 'the header looks tab-separated (TSV); save the file as comma-separated CSV'],
+  ])('hints at a %s-separated file', async (_name, headerLine, hint) => {
+    const parsed = await readInputFile(await writeInput('delimited.csv', `${headerLine}\n${POOL}${headerLine.includes(';') ? ';' : '\t'}a\n`));
+    expect(errorsOf(parsed.errors)).toEqual([{ row: 1, reason: expect.stringMatching(new RegExp(`^${hint.replace(/[()]/g, '\\$&')}; found '`)) }]);
+  });
+
+  it('reports a pool ID in an unknown Region with its row and column', async () => {
+    const parsed = await readInputFile(await writeInput('region.csv', `userPoolId,identifier\nus-east-9_AbC123,a\n`));
+    expect(errorsOf(parsed.errors)).toEqual([
+      {
+        row: 2,
+        column: 'userPoolId',
+        reason: `"us-east-9_AbC123" its Region prefix 'us-east-9' is not a Region where Cognito user pools exist (a typo?); if it is a new Region, set RS_CLEANUP_EXTRA_REGIONS=us-east-9`,
+      },
+    ]);
+  });
+});
+
+describe('scanInputFile', () => {
+  it('hands items, errors and duplicates to the sink as it reads, with counts and the checksum of the bytes', async () => {
+    const content = `userPoolId,identifier\n${POOL},a\n${POOL},bad id\n${POOL},a\n`;
+    const file = await writeInput('scan.csv', content);
+    const seen: string[] = [];
+    const scan = await scanInputFile(file, {
+      item: (item) => seen.push(`item ${item.row}`),
+      error: (error) => seen.push(`error ${error.row}`),
+      duplicate: (duplicate) => seen.push(`duplicate ${duplicate.row}`),
+    });
+    expect(seen).toEqual(['item 2', 'error 3', 'duplicate 4']);
+    expect(scan).toEqual({
+      file,
+      format: 'csv',
+      encoding: 'utf-8',
+      sha256: createHash('sha256').update(content).digest('hex'),
+      bytes: Buffer.byteLength(content),
+      rowsRead: 3,
+      items: 1,
+      errors: 1,
+      invalidRows: 1,
+      duplicates: 1,
+      unusable: false,
+    });
+  });
+
+  it('keeps a big JSON number as written in the extra columns', async () => {
+    const parsed = await readInputFile(await writeInput('number.json', `[{"userPoolId": "${POOL}", "identifier": "a", "ticket": 12345678901234567890, "ratio": 1.50e3}]`));
+    expect(parsed.items[0]?.extra).toEqual({ ticket: '12345678901234567890', ratio: '1.50e3' });
   });
 });
