@@ -69,16 +69,20 @@ export class FairPlanWriter {
     private readonly planPath: string,
     private readonly workDir: string,
     private readonly spill: fs.promises.FileHandle,
+    private readonly bucketBytes: number,
   ) {}
 
-  /** Starts a plan that will be written to `planPath`; temporary files go in a directory beside it. */
-  static async create(planPath: string): Promise<FairPlanWriter> {
+  /**
+   * Starts a plan that will be written to `planPath`; temporary files go in a
+   * directory beside it. `bucketBytes` is for tests, to get many buckets from few items.
+   */
+  static async create(planPath: string, options: { bucketBytes?: number } = {}): Promise<FairPlanWriter> {
     const finalPath = path.resolve(planPath);
     await fs.promises.mkdir(path.dirname(finalPath), { recursive: true });
     const workDir = `${finalPath}.${process.pid}.${randomBytes(4).toString('hex')}.parts`;
     await fs.promises.mkdir(workDir);
     const spill = await fs.promises.open(path.join(workDir, 'spill.jsonl'), 'wx');
-    return new FairPlanWriter(finalPath, workDir, spill);
+    return new FairPlanWriter(finalPath, workDir, spill, options.bucketBytes ?? BUCKET_BYTES);
   }
 
   get total(): number {
@@ -200,7 +204,7 @@ export class FairPlanWriter {
     let bytes = 0;
     for (let rank = 0; rank < total; rank++) {
       const length = lengthByRank[rank]! + RECORD_HEADER_BYTES;
-      if (bytes > 0 && bytes + length > BUCKET_BYTES) {
+      if (bytes > 0 && bytes + length > this.bucketBytes) {
         starts.push(rank);
         bytes = 0;
       }

@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CleanupItem, FileRef } from '../../common/types';
-import { InputChangedError, orderFairly, readPlanPage, sha256File, writePlanFile, type PlanPage } from '../../common/plan-file';
+import { FairPlanWriter } from '../../common/fair-plan-writer';
+import { compareFairPositions, InputChangedError, orderFairly, planItems, readPlanPage, sha256File, writePlanFile, type PlanPage } from '../../common/plan-file';
 
 let tempDir: string;
 let fileCount = 0;
@@ -97,6 +98,101 @@ describe('orderFairly', () => {
 
   it('returns an empty list for no items', () => {
     expect(orderFairly([])).toEqual([]);
+  });
+
+  it('compares positions exactly, also past the range of safe integer products', () => {
+    // (0 + 0.5) / 1 = (1 + 0.5) / 3: a tie, decided by the pool that appeared first
+    expect(compareFairPositions(0, 1, 0, 1, 3, 1)).toBeLessThan(0);
+    expect(compareFairPositions(1, 3, 0, 0, 1, 1)).toBeLessThan(0);
+    expect(compareFairPositions(0, 2, 0, 0, 3, 1)).toBeGreaterThan(0); // 1/4 after 1/6
+    const big = 80_000_000; // (2k + 1) * n above 2^53
+    expect(compareFairPositions(big - 1, big, 0, big - 2, big, 1)).toBeGreaterThan(0);
+    expect(compareFairPositions(big / 2, big + 1, 1, big / 2, big + 1, 0)).toBeGreaterThan(0);
+  });
+});
+
+/** Seeded, so a failure can be replayed. */
+function randomItems(count: number, pools: number, seed: number): CleanupItem[] {
+  let state = seed;
+  const next = () => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return state / 2 ** 32;
+  };
+  return Array.from({ length: count }, (_, index) => {
+    // Skewed pool sizes: a few big pools, many small ones.
+    const pool = Math.floor(next() ** 3 * pools);
+    return item(`us-east-1_P${pool}`, `https://api.example.com/${index}`, index + 2, next() < 0.3 ? { note: 'é'.repeat(Math.floor(next() * 40)) } : undefined);
+  });
+}
+
+describe('FairPlanWriter', () => {
+  async function writeFairly(items: CleanupItem[], bucketBytes?: number) {
+    const writer = await FairPlanWriter.create(planPath(), bucketBytes ? { bucketBytes } : {});
+    for (const [index, entry] of items.entries()) {
+      writer.add(entry);
+      if (index % 97 === 0) await writer.flush();
+    }
+    return writer.finish();
+  }
+
+  it.each([
+    ['no items', 0, 1, undefined],
+    ['one item', 1, 1, undefined],
+    ['one pool', 500, 1, undefined],
+    ['skewed pools in one bucket', 3000, 40, undefined],
+    ['skewed pools in many small buckets', 3000, 40, 2048],
+    ['every item its own pool, one item per bucket', 300, 100_000, 1],
+  ])('writes the same bytes as orderFairly and writePlanFile: %s', async (_name, count, pools, bucketBytes) => {
+    const items = randomItems(count, pools, count + pools);
+    const expected = await writePlanFile(planPath(), orderFairly(items));
+    const written = await writeFairly(items, bucketBytes);
+    expect({ ...written, path: '' }).toEqual({ ...expected, path: '' });
+    expect(await fs.readFile(written.path)).toEqual(await fs.readFile(expected.path));
+    // Only the plan is left: the spill and the buckets are gone.
+    expect(await fs.readdir(path.dirname(written.path))).toEqual([path.basename(written.path)]);
+  });
+
+  it('removes its temporary files when discarded', async () => {
+    const target = planPath();
+    const writer = await FairPlanWriter.create(target);
+    writer.add(item('us-east-1_A', 'a', 1));
+    await writer.flush();
+    await writer.discard();
+    expect(await fs.readdir(path.dirname(target))).toEqual([]);
+  });
+});
+
+describe('planItems', () => {
+  it('yields every item in order, from a plan larger than one read', async () => {
+    const items = makeItems(30_000);
+    const written = await writePlanFile(planPath(), items);
+    expect(written.bytes).toBeGreaterThan(2 * 1024 * 1024);
+    const read: CleanupItem[] = [];
+    for await (const entry of planItems(written)) read.push(entry);
+    expect(read).toEqual(items);
+  });
+
+  it('throws InputChangedError before the first item when the plan is not the pinned one', async () => {
+    const written = await writePlanFile(planPath(), makeItems(3));
+    const read: CleanupItem[] = [];
+    const failure = await (async () => {
+      for await (const entry of planItems({ ...written, sha256: 'f'.repeat(64) })) read.push(entry);
+    })().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(InputChangedError);
+    expect(read).toEqual([]);
+  });
+
+  it('throws InputChangedError at the end when the plan is changed while it is read', async () => {
+    const items = makeItems(30_000);
+    const written = await writePlanFile(planPath(), items);
+    let count = 0;
+    const failure = await (async () => {
+      for await (const _entry of planItems(written)) {
+        if (++count === 10) await fs.appendFile(written.path, '{"userPoolId":"us-east-1_Evil","identifier":"x","row":99}\n');
+      }
+    })().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(InputChangedError);
+    expect(count).toBe(30_001);
   });
 });
 
@@ -232,6 +328,19 @@ describe('readPlanPage', () => {
     expect((failure as Error).message).toBe(
       `the plan file ${written.path} changed since the run started: expected sha256 ${written.sha256}, found ${changedHash}`,
     );
+  });
+
+  it('throws InputChangedError for an in-place edit of the same length after pages were read (the remembered check does not hide it)', async () => {
+    const written = await writePlanFile(planPath(), makeItems(10));
+    const first = await readPlanPage(written, 0, 5);
+    expect((await readPlanPage(written, first.nextOffset, 5)).items).toHaveLength(5);
+    const content = await fs.readFile(written.path, 'utf8');
+    await fs.writeFile(written.path, content.replace('rs/9"', 'rs/X"'));
+    await expect(readPlanPage(written, first.nextOffset, 5)).rejects.toThrow(InputChangedError);
+    // and a plan replaced by another file under the same name
+    await fs.writeFile(`${written.path}.new`, content);
+    await fs.rename(`${written.path}.new`, written.path);
+    expect((await readPlanPage(written, first.nextOffset, 5)).items).toHaveLength(5);
   });
 
   it('throws InputChangedError for an in-place edit of the same length', async () => {
