@@ -4,7 +4,7 @@
  * dropping duplicates, writing the fairly ordered plan and the reports.
  * Numbers in docs/performance.md ("Reading the input").
  *
- *   npx tsx bench/input-throughput.ts [rows]      (default 1,000,000)
+ *   npx tsx bench/input-throughput.ts [rows] [name...]     (default 1,000,000 rows, every input)
  *
  * Generates, in a temporary directory, inputs of `rows` rows:
  * - csv:          a CSV (userPoolId,identifier,tenant,ticket) over 50 pools, about 67 bytes a row;
@@ -72,6 +72,7 @@ async function main(): Promise<void> {
     return;
   }
   const rows = Number(process.argv[2] ?? 1_000_000);
+  const only = process.argv.slice(3);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rs-cleanup-input-bench-'));
   try {
     const inputs: { name: string; file: string }[] = [];
@@ -91,7 +92,7 @@ async function main(): Promise<void> {
     inputs.push({ name: 'jsonl', file: jsonl });
 
     console.log(`node ${process.version}, ${os.cpus().length} cores, ${rows.toLocaleString('en-US')} rows per input`);
-    for (const { name, file } of inputs) {
+    for (const { name, file } of inputs.filter((input) => only.length === 0 || only.includes(input.name))) {
       const sizeMB = fs.statSync(file).size / 1024 ** 2;
       const load = os.loadavg()[0]!.toFixed(2);
       const output = execFileSync(process.execPath, [...process.execArgv, __filename, '--measure', file], { encoding: 'utf8' });

@@ -1,18 +1,17 @@
 /**
  * The rows already seen, for dropping duplicates without holding the rows: a
- * hash set of 16-byte digests (the first half of a SHA-256) with the row each
- * was first seen on (or another number), in one typed array (open
- * addressing, linear probing).
- * 20 bytes a row at a load of at most one half: 1,000,000 rows take 40 MB,
- * and the garbage collector sees a single object.
+ * hash set of 12-byte digests (the first 96 bits of a SHA-256) with the row
+ * each was first seen on (or another number), in one typed array (open
+ * addressing, linear probing). 16 bytes a slot at a load of at most one half:
+ * 1,000,000 rows take 32 MB, and the garbage collector sees a single object.
  *
- * Two different rows share a 128-bit digest with a probability near 1e-27
- * for a million rows; even then the later row would be reported as a
- * duplicate of the earlier one (and not deleted), never deleted in its place.
+ * Two different rows share a 96-bit digest with a probability near 1e-17 for
+ * a million rows; even then the later row would be reported as a duplicate
+ * of the earlier one (and not deleted), never deleted in its place.
  */
 import { hash } from 'node:crypto';
 
-const WORDS_PER_SLOT = 5; // 4 words of digest, 1 word of value (0: empty slot)
+const WORDS_PER_SLOT = 4; // 3 words of digest, 1 word of value (0: empty slot)
 const INITIAL_SLOTS = 1024;
 
 export class DigestSet {
@@ -36,30 +35,28 @@ export class DigestSet {
     const a = word(digest, 0);
     const b = word(digest, 4);
     const c = word(digest, 8);
-    const d = word(digest, 12);
-    const slot = this.find(a, b, c, d);
+    const slot = this.find(a, b, c);
     const base = slot * WORDS_PER_SLOT;
-    const existing = this.slots[base + 4]!;
+    const existing = this.slots[base + 3]!;
     if (existing !== 0) return existing;
     this.slots[base] = a;
     this.slots[base + 1] = b;
     this.slots[base + 2] = c;
-    this.slots[base + 3] = d;
-    this.slots[base + 4] = value;
+    this.slots[base + 3] = value;
     this.used++;
     if (this.used * 2 > this.capacity) this.grow();
     return 0;
   }
 
   /** The slot holding this digest, or the empty slot where it belongs. */
-  private find(a: number, b: number, c: number, d: number): number {
+  private find(a: number, b: number, c: number): number {
     const mask = this.capacity - 1;
     const slots = this.slots;
     // The digest is uniformly random: its first word is a good slot number.
     for (let slot = a & mask; ; slot = (slot + 1) & mask) {
       const base = slot * WORDS_PER_SLOT;
-      if (slots[base + 4] === 0) return slot;
-      if (slots[base] === a && slots[base + 1] === b && slots[base + 2] === c && slots[base + 3] === d) return slot;
+      if (slots[base + 3] === 0) return slot;
+      if (slots[base] === a && slots[base + 1] === b && slots[base + 2] === c) return slot;
     }
   }
 
@@ -70,8 +67,8 @@ export class DigestSet {
     this.slots = new Uint32Array(this.capacity * WORDS_PER_SLOT);
     for (let slot = 0; slot < oldCapacity; slot++) {
       const base = slot * WORDS_PER_SLOT;
-      if (old[base + 4] === 0) continue;
-      const target = this.find(old[base]!, old[base + 1]!, old[base + 2]!, old[base + 3]!) * WORDS_PER_SLOT;
+      if (old[base + 3] === 0) continue;
+      const target = this.find(old[base]!, old[base + 1]!, old[base + 2]!) * WORDS_PER_SLOT;
       for (let word = 0; word < WORDS_PER_SLOT; word++) this.slots[target + word] = old[base + word]!;
     }
   }

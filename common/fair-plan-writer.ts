@@ -2,7 +2,7 @@
  * Writes a plan in fair order (orderFairly: each user pool's items spread
  * evenly over the plan) while the input is still being read, without holding
  * the items: a 10-million-row input needs about 12 bytes per item in memory,
- * plus one bucket of at most 16 MiB of plan lines.
+ * plus one bucket of at most 8 MiB of plan lines.
  *
  * How, in three steps:
  * 1. add(): each item's plan line is appended to a spill file, in input order.
@@ -13,7 +13,7 @@
  *    a heap over the pools gives every item its place in the plan (its rank)
  *    without comparing all items with each other.
  * 3. finish(), output: the spill is read once and each line is appended to the
- *    bucket file of its rank range (ranges of about 16 MiB of lines); then each
+ *    bucket file of its rank range (ranges of about 8 MiB of lines); then each
  *    bucket is read, its lines put in rank order and appended to the plan.
  * The plan bytes are written three times and read twice, all sequentially.
  */
@@ -25,9 +25,10 @@ import { DigestSet } from './digest-set';
 import { AtomicPlanFile, compareFairPositions, toPlanLine, type WrittenPlan } from './plan-file';
 
 /** Plan lines per bucket, in bytes: the memory step 3 needs for one bucket at a time. */
-const BUCKET_BYTES = 16 * 1024 * 1024;
+const BUCKET_BYTES = 8 * 1024 * 1024;
 const SPILL_FLUSH_CHARACTERS = 1024 * 1024;
-const BUCKET_BUFFER_BYTES = 256 * 1024;
+/** Each bucket file's write buffer: a 1 GiB input makes a few hundred buckets. */
+const BUCKET_BUFFER_BYTES = 64 * 1024;
 const READ_CHUNK_BYTES = 1024 * 1024;
 const NONE = 0xffffffff;
 const LINE_FEED = 0x0a;
@@ -51,7 +52,7 @@ class GrowingUint32Array {
 
 export class FairPlanWriter {
   /** Pool ID -> its ordinal + 1, as digests: an input of a million pools must not hold a million strings. */
-  private readonly poolOrdinals = new DigestSet();
+  private poolOrdinals = new DigestSet();
   private readonly poolCounts = new GrowingUint32Array();
   private readonly poolHeads = new GrowingUint32Array();
   private readonly poolTails = new GrowingUint32Array();
@@ -138,6 +139,8 @@ export class FairPlanWriter {
       this.startWrite();
       await this.writing;
       await this.spill.close();
+      // No more items: let the pools' digests go before the memory of the ordering is taken.
+      this.poolOrdinals = new DigestSet();
       const ranks = this.rankItems();
       const buckets = this.bucketBoundaries(ranks);
       const bucketFiles = await this.distribute(ranks, buckets);
@@ -177,8 +180,9 @@ export class FairPlanWriter {
     const counts = this.poolCounts.values;
     const next = this.nextInPool.values;
     const ranks = new Uint32Array(total);
-    const current = Uint32Array.from(this.poolHeads.values.subarray(0, poolCount));
-    const taken = new Uint32Array(poolCount);
+    // The lists' heads and tails are not needed any more: their arrays become the merge's cursors.
+    const current = this.poolHeads.values;
+    const taken = this.poolTails.values.fill(0);
     const before = (a: number, b: number) => compareFairPositions(taken[a]!, counts[a]!, a, taken[b]!, counts[b]!, b) < 0;
     const heap = new MinHeap(poolCount, before);
     for (let pool = 0; pool < poolCount; pool++) heap.push(pool);
@@ -197,7 +201,8 @@ export class FairPlanWriter {
   /** The first rank of each bucket: consecutive ranks whose lines add up to about BUCKET_BYTES. */
   private bucketBoundaries(ranks: Uint32Array): number[] {
     const total = this.total;
-    const lengthByRank = new Uint32Array(total);
+    // The pools' lists were used up by rankItems: their array holds the lengths by rank now.
+    const lengthByRank = this.nextInPool.values;
     const lengths = this.lineBytes.values;
     for (let item = 0; item < total; item++) lengthByRank[ranks[item]!] = lengths[item]!;
     const starts = total > 0 ? [0] : [];
