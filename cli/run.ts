@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ActivityFailure, WorkflowFailedError, WorkflowIdConflictPolicy } from '@temporalio/client';
 import { formatInputErrors, parsePairs, saveStandardInput, type DuplicateRow, type InputError, type InputFormat } from '../common/input-reader';
@@ -316,7 +316,9 @@ async function resolveSource(options: RunOptions, protect: string[]): Promise<Re
     writeFileSync(file, toCsv(['userPoolId', 'identifier'], pairCheck.items.map((i) => [i.userPoolId, i.identifier])));
   }
 
-  const stagingDir = path.join(dataDirectory(), 'staging', `${process.pid}-${randomBytes(4).toString('hex')}`);
+  const stagingRoot = path.join(dataDirectory(), 'staging');
+  await removeStaleStagingDirs(stagingRoot);
+  const stagingDir = path.join(stagingRoot, `${process.pid}-${randomBytes(4).toString('hex')}`);
   let prepared;
   try {
     prepared = await validateInputToPlan({ path: file, ...(options.format ? { format: options.format } : {}) }, stagingDir, { protect });
@@ -337,4 +339,19 @@ async function resolveSource(options: RunOptions, protect: string[]): Promise<Re
     unusable: prepared.unusable,
   };
   return { path: file, checked, staged: { dir: stagingDir, planSha256: prepared.plan.sha256 } };
+}
+
+/**
+ * Staging directories left by a CLI that was interrupted before its run took
+ * the plan. A day later nothing should want them; a run that still does
+ * prepares its plan again from the input.
+ */
+async function removeStaleStagingDirs(stagingRoot: string): Promise<void> {
+  const dayAgo = Date.now() - 24 * 60 * 60 * 1000;
+  const entries = await readdir(stagingRoot, { withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    const dir = path.join(stagingRoot, entry.name);
+    const stats = await stat(dir).catch(() => undefined);
+    if (entry.isDirectory() && stats && stats.mtimeMs < dayAgo) await rm(dir, { recursive: true, force: true });
+  }
 }
