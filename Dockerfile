@@ -29,6 +29,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json ./
 COPY bin ./bin
 COPY activities ./activities
+COPY cognito ./cognito
 COPY cli ./cli
 COPY common ./common
 COPY emulator ./emulator

@@ -7,11 +7,12 @@ import { writeFileSync } from 'node:fs';
 import { ListResourceServersCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { validateUserPoolId } from '../common/cognito-rules';
 import { toCsv } from '../common/csv';
-import { CognitoClients } from '../activities/cognito-clients';
-import { classifyCognitoError } from '../activities/classify-cognito-error';
-import { CognitoRateLimiter } from '../activities/rate-limiter';
-import { retryCognitoCall } from '../activities/retry-cognito-call';
+import { CognitoClients } from '../cognito/clients';
+import { classifyCognitoError } from '../cognito/errors';
+import { CognitoRateLimiter } from '../cognito/rate-limiter';
+import { retryCognitoCall } from '../cognito/retry';
 import { EXIT, UsageError } from './exit-codes';
+import { COGNITO_QUOTAS } from '../common/options';
 
 export async function discoverCommand(options: { pool: string; match?: string; output?: string; json: boolean }): Promise<number> {
   const poolProblem = validateUserPoolId(options.pool);
@@ -25,7 +26,7 @@ export async function discoverCommand(options: { pool: string; match?: string; o
 
   const clients = new CognitoClients(process.env.COGNITO_ENDPOINT ? { endpoint: process.env.COGNITO_ENDPOINT } : {});
   // ListResourceServers: UserPoolResourceRead, 20/s per account and 5/s per pool.
-  const limiter = new CognitoRateLimiter({ rate: 20, poolRate: 5 });
+  const limiter = new CognitoRateLimiter({ rate: COGNITO_QUOTAS.resourceReadPerSecond, poolRate: COGNITO_QUOTAS.perPoolPerOperationPerSecond });
   const rows: string[][] = [];
   let listed = 0;
   try {
