@@ -3,7 +3,7 @@
  * talks to it through its `endpoint` option. See docs/emulator.md.
  */
 export { startEmulator, type RunningEmulator } from './server';
-export { EmulatorControl, EmulatorControlError } from './control-client';
+export { EmulatorControl, EmulatorControlError, type ClockView } from './control-client';
 export {
   DEFAULT_TEST_CREDENTIALS,
   DEFAULT_ACCOUNT_ID,
