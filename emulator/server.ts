@@ -19,7 +19,7 @@ import { EmulatorCore, errorAnswer, type ApiAnswer } from './core';
 import { CognitoError, cognitoError, internalError, serializationError } from './errors';
 import { IdGenerator } from './ids';
 import { randomSeed } from './random';
-import type { EmulatorConfigPatch, EmulatorOptions } from './types';
+import type { EmulatorConfigPatch, EmulatorOptions, TestCredentials } from './types';
 
 export interface RunningEmulator {
   /** http://127.0.0.1:PORT, for the SDK's `endpoint` option. */
@@ -41,7 +41,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
   if (!ACCOUNT_ID_PATTERN.test(accountId)) throw cognitoError('InvalidConfigException', `accountId must be 12 digits, got '${accountId}'`);
   const config = new ConfigStore(accountId, options.faultSeed ?? randomSeed());
-  for (const credentials of options.credentials ?? [DEFAULT_TEST_CREDENTIALS]) config.credentials.set(credentials.accessKeyId, { ...credentials });
+  for (const credentials of options.credentials ?? ([DEFAULT_TEST_CREDENTIALS] as TestCredentials[])) {
+    if (credentials.accountId !== undefined && !ACCOUNT_ID_PATTERN.test(credentials.accountId)) {
+      throw cognitoError('InvalidConfigException', `credentials: the accountId of ${credentials.accessKeyId} must be 12 digits, got '${credentials.accountId}'`);
+    }
+    config.credentials.set(credentials.accessKeyId, { ...credentials });
+  }
   config.apply(configPatchOf(options));
 
   const core = new EmulatorCore(config, new IdGenerator(options.idSeed), options.stateFile);

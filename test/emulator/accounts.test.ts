@@ -140,6 +140,24 @@ describe('accounts and Regions', () => {
     await expect(emulator.control.setConfig({ credentials: [{ accessKeyId: 'AKIAX', secretAccessKey: 's', accountId: 'abc' }] })).rejects.toThrow(
       'InvalidConfigException: credentials[0].accountId must be 12 digits',
     );
+    await expect(startEmulator({ port: 0, accountId: '42' })).rejects.toThrow("accountId must be 12 digits, got '42'");
+    await expect(startEmulator({ port: 0, credentials: [{ ...OTHER_KEY, accountId: '42' }] })).rejects.toThrow(
+      `credentials: the accountId of ${OTHER_KEY.accessKeyId} must be 12 digits, got '42'`,
+    );
+  });
+
+  it('can make another account the default one', async () => {
+    const elsewhere = await startEmulator({ port: 0, quotas: false, accountId: OTHER_ACCOUNT });
+    const client = sdkClient(elsewhere, { maxAttempts: 1 });
+    try {
+      const created = await client.send(new CreateUserPoolCommand({ PoolName: 'default-elsewhere' }));
+      expect(created.UserPool!.Arn).toContain(`:${OTHER_ACCOUNT}:userpool/`);
+      expect((await elsewhere.control.config()).accountId).toBe(OTHER_ACCOUNT);
+      expect((await elsewhere.control.state()).userPools[0]!.accountId).toBe(OTHER_ACCOUNT);
+    } finally {
+      client.destroy();
+      await elsewhere.close();
+    }
   });
 });
 
