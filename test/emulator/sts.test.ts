@@ -94,9 +94,10 @@ describe('STS AssumeRole', () => {
         });
       }
 
-      await emulator.control.advanceClock(899);
+      // Well inside the 900 s (real seconds pass too, however slow the machine), then past them.
+      await emulator.control.advanceClock(600);
       await cognito.send(new DescribeUserPoolCommand({ UserPoolId: 'us-east-1_Target1' }));
-      await emulator.control.advanceClock(2);
+      await emulator.control.advanceClock(301);
       expect(await caught(cognito.send(new DescribeUserPoolCommand({ UserPoolId: 'us-east-1_Target1' })))).toMatchObject({
         name: 'ExpiredTokenException',
         message: 'The security token included in the request is expired',
