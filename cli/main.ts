@@ -11,6 +11,7 @@ import { listCommand, setRateCommand, signalCommand, statusCommand } from './sta
 import { redriveCommand, reportCommand } from './report';
 import { restoreCommand } from './restore';
 import { discoverCommand } from './discover';
+import { DEFAULT_EMULATOR_PORT, emulatorCommand } from './emulator';
 import {
   scheduleActionCommand,
   scheduleCreateCommand,
@@ -191,13 +192,29 @@ Exit codes: 0 no conflict or failure, 1 otherwise, 2 usage.`))
 
   program
     .command('discover')
-    .description('Write an input CSV of the resource servers of a pool whose identifiers match a pattern.')
-    .requiredOption('--pool <userPoolId>', 'the user pool to list')
+    .description('Write an input CSV of the resource servers of some pools whose identifiers match a pattern.')
+    .option('--pool <userPoolId>', 'a user pool to list; repeatable', collect)
+    .option('--all-pools', 'list every user pool of the account in the --region Regions (ListUserPools)', false)
+    .option('--region <region>', 'with --all-pools: a Region to list; repeatable (default AWS_REGION)', collect)
     .option('--match <regex>', 'keep identifiers matching this regular expression (default: all)')
     .option('-o, --output <file>', 'write the CSV here (default: standard output)')
     .option('--json', 'print the matching servers as JSON (the CSV still goes to --output)', false)
-    .addHelpText('after', examples("  rs-cleanup discover --pool us-east-1_AbC123456 --match '/tenant-0042$' -o offboard-0042.csv"))
-    .action(action((options) => discoverCommand(options)));
+    .addHelpText('after', examples(`  rs-cleanup discover --pool us-east-1_AbC123456 --match '/tenant-0042$' -o offboard-0042.csv
+  rs-cleanup discover --all-pools --region us-east-1 --region eu-west-1 --match '/tenant-0042$' -o offboard-0042.csv`))
+    .action(action((options) => discoverCommand({ pools: options.pool ?? [], allPools: options.allPools, regions: options.region ?? [], match: options.match, output: options.output, json: options.json })));
+
+  program
+    .command('emulator')
+    .description('Run a local Cognito emulator, seeded, to try rs-cleanup against; prints the environment to use.')
+    .option('--seed <demo|file>', "'demo' (5 pools in 2 Regions with stable ids) or a JSON seed in the emulator's control API format", 'demo')
+    .option('--port <n>', `port (default ${DEFAULT_EMULATOR_PORT}; 0 picks a free one)`, (value: string) => {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port number, got '${value}'`);
+      return n;
+    })
+    .option('--sample <file>', 'where to write the sample input CSV (default data/emulator/sample-input.csv)')
+    .addHelpText('after', examples('  rs-cleanup emulator\n  rs-cleanup emulator --seed my-seed.json --port 9300'))
+    .action(action((options) => emulatorCommand({ seed: options.seed, port: options.port, sample: options.sample })));
 
   const schedule = program.command('schedule').description('Temporal Schedules for decommissioning runs (need TEMPORAL_ADDRESS).');
   addJobOptions(
