@@ -124,11 +124,12 @@ describe('emulator faults', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(390);
 
     // The control API is never delayed.
-    await emulator.control.setConfig({ faults: { latency: { fixedMs: 5_000, spikeProbability: 0 } } });
+    // A minute of latency against a half-minute bound: a wide margin however busy the machine.
+    await emulator.control.setConfig({ faults: { latency: { fixedMs: 60_000, spikeProbability: 0 } } });
     started = Date.now();
     await emulator.control.stats();
     await emulator.control.setConfig({ faults: { latency: { fixedMs: 0 } } });
-    expect(Date.now() - started).toBeLessThan(4_000);
+    expect(Date.now() - started).toBeLessThan(30_000);
   });
 
   it('drops connections: a network error in the SDK, before or after the change', async () => {
