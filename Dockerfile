@@ -8,10 +8,12 @@
 # memory when it starts.
 #
 # Debian, not Alpine: @temporalio/core-bridge ships glibc binaries.
+# Node 22 LTS (package.json `engines`), an exact tag: the image changes only
+# when this line does, and the Node version matches scripts/install-node.sh.
 # No credentials in here, ever: AWS credentials come from the environment or a
 # mounted ~/.aws at run time (see docs/deployment.md).
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:22.23.3-bookworm-slim
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
@@ -29,6 +31,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json ./
 COPY bin ./bin
 COPY activities ./activities
+COPY cognito ./cognito
 COPY cli ./cli
 COPY common ./common
 COPY emulator ./emulator

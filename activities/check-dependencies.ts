@@ -20,10 +20,10 @@ import {
 import type { CleanupItem, FileRef, RunContext } from '../common/types';
 import { planItems, writePlanFile } from '../common/plan-file';
 import { toCsv } from '../common/csv';
-import { classifyCognitoError } from './classify-cognito-error';
-import type { CognitoClients } from './cognito-clients';
-import type { CognitoRateLimiter } from './rate-limiter';
-import { retryCognitoCall } from './retry-cognito-call';
+import { classifyCognitoError } from '../cognito/errors';
+import type { CognitoClients } from '../cognito/clients';
+import type { CognitoRateLimiter } from '../cognito/rate-limiter';
+import { retryCognitoCall } from '../cognito/retry';
 
 export interface CheckDependenciesRequest {
   run: RunContext;

@@ -8,9 +8,7 @@
  * backoff, so Temporal's retry policy owns every retry; hard errors end the item
  * as `failed` at once.
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import {
@@ -21,9 +19,12 @@ import {
 import type { CleanupItem, ItemResult, Outcome, ResourceServerBackup, RunContext } from '../common/types';
 import { backupFile } from '../common/run-files';
 import { auditLogger } from './audit-log';
-import { classifyCognitoError, type ClassifiedError } from './classify-cognito-error';
-import type { CognitoClients } from './cognito-clients';
-import type { CognitoRateLimiter, RateSettings } from './rate-limiter';
+import { classifyCognitoError, type ClassifiedError } from '../cognito/errors';
+import { retryDelayMs } from '../cognito/retry';
+import { writeFileAtomically } from '../common/files';
+import { COGNITO_CALL_DEFAULTS } from '../common/options';
+import type { CognitoClients } from '../cognito/clients';
+import type { CognitoRateLimiter, RateSettings } from '../cognito/rate-limiter';
 
 export interface DeleteResourceServerInput {
   run: RunContext;
@@ -51,15 +52,9 @@ export interface DeleteActivityObserver {
   onThrottled(operation: string): void;
 }
 
-/** Retry delay for attempt n: exponential, capped, with "equal jitter" so retries do not synchronise. */
-export function retryDelayMs(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
-}
-
 export function createDeleteResourceServer(deps: DeleteActivityDeps) {
-  const baseMs = deps.retryBaseDelayMs ?? 1_000;
-  const maxMs = deps.retryMaxDelayMs ?? 30_000;
+  const baseMs = deps.retryBaseDelayMs ?? COGNITO_CALL_DEFAULTS.retryBaseDelayMs;
+  const maxMs = deps.retryMaxDelayMs ?? COGNITO_CALL_DEFAULTS.retryMaxDelayMs;
 
   return async function deleteResourceServer({ run, item, rates, verify }: DeleteResourceServerInput): Promise<ItemResult> {
     const context = Context.current();
@@ -203,12 +198,4 @@ function toBackup(item: CleanupItem, server: ResourceServerType | undefined): Re
     name: server?.Name ?? '',
     scopes: (server?.Scopes ?? []).map((s) => ({ ScopeName: s.ScopeName ?? '', ScopeDescription: s.ScopeDescription ?? '' })),
   };
-}
-
-/** Temp file + rename: a reader never sees half a file, and a retry simply overwrites. */
-export async function writeFileAtomically(file: string, content: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  await writeFile(temp, content);
-  await rename(temp, file);
 }

@@ -2,14 +2,15 @@
  * Builds the activities a worker registers, from their dependencies. Tests call
  * this with clients pointed at the emulator; the worker with its configuration.
  */
-import { CognitoClients, type CognitoClientOptions } from './cognito-clients';
-import { CognitoRateLimiter, type RateSettings } from './rate-limiter';
+import { CognitoClients, type CognitoClientOptions } from '../cognito/clients';
+import { CognitoRateLimiter, type RateSettings } from '../cognito/rate-limiter';
 import { createDeleteResourceServer, type DeleteActivityObserver } from './delete-resource-server';
 import { createCheckDependencies } from './check-dependencies';
 import { createPrepareInput } from './prepare-input';
 import { readPlanPage } from './read-plan-page';
 import { recordOutcomes } from './record-outcomes';
 import { writeManifest } from './write-manifest';
+import { WORKER_DEFAULTS } from '../common/options';
 
 export interface ActivityConfig {
   cognito: CognitoClientOptions;
@@ -39,7 +40,9 @@ export function createActivityDeps(config: ActivityConfig): ActivityDeps {
     clients: new CognitoClients(config.cognito),
     deleteLimiter: new CognitoRateLimiter(config.deleteRates),
     readLimiter: new CognitoRateLimiter(config.readRates),
-    clientReadLimiter: new CognitoRateLimiter(config.clientReadRates ?? { rate: 15, poolRate: 5 }),
+    clientReadLimiter: new CognitoRateLimiter(
+      config.clientReadRates ?? { rate: WORKER_DEFAULTS.clientReadRate, poolRate: WORKER_DEFAULTS.clientReadPoolRate },
+    ),
   };
 }
 

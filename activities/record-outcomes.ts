@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import type { ItemResult, ResourceServerBackup, RunContext } from '../common/types';
 import { backupFile, outcomePageFile } from '../common/run-files';
 import { auditLogger } from './audit-log';
-import { writeFileAtomically } from './delete-resource-server';
+import { writeFileAtomically } from '../common/files';
 
 export interface RecordOutcomesRequest {
   run: RunContext;

@@ -19,7 +19,7 @@ import { planItems } from '../common/plan-file';
 import { runFiles } from '../common/run-files';
 import { csvField } from '../common/csv';
 import { readBackup } from './record-outcomes';
-import { writeFileAtomically } from './delete-resource-server';
+import { writeFileAtomically } from '../common/files';
 
 export interface WriteManifestRequest {
   runDir: string;

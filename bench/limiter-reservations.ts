@@ -23,7 +23,7 @@
  *    big pool's items are left in the window. The pool limit is 5/s, so no
  *    1,000 ms should see more than 5 of that pool's calls start.
  */
-import { CognitoRateLimiter } from '../activities/rate-limiter';
+import { CognitoRateLimiter } from '../cognito/rate-limiter';
 
 const POOLS = 12;
 const CALLS = 30;

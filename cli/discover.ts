@@ -1,21 +1,49 @@
 /**
- * `discover`: lists the resource servers of a user pool whose identifiers
- * match a pattern and writes them as a valid input CSV. Tenant offboarding
- * starts from a pattern, not from a hand-made list.
+ * `discover`: lists the resource servers of some user pools (given with
+ * `--pool`, or every pool of the account in some Regions with `--all-pools`)
+ * whose identifiers match a pattern, and writes them as a valid input CSV.
+ * Tenant offboarding starts from a pattern, not from a hand-made list.
+ *
+ * All or nothing: if listing any pool fails, no CSV is written, so a partial
+ * list is never taken for the whole.
  */
 import { writeFileSync } from 'node:fs';
-import { ListResourceServersCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { validateUserPoolId } from '../common/cognito-rules';
+import { ListResourceServersCommand, ListUserPoolsCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { validateRegionName, validateUserPoolId } from '../common/cognito-rules';
 import { toCsv } from '../common/csv';
-import { CognitoClients } from '../activities/cognito-clients';
-import { classifyCognitoError } from '../activities/classify-cognito-error';
-import { CognitoRateLimiter } from '../activities/rate-limiter';
-import { retryCognitoCall } from '../activities/retry-cognito-call';
+import { CognitoClients } from '../cognito/clients';
+import { classifyCognitoError } from '../cognito/errors';
+import { CognitoRateLimiter } from '../cognito/rate-limiter';
+import { retryCognitoCall } from '../cognito/retry';
+import type { CommandIo } from './emulator';
 import { EXIT, UsageError } from './exit-codes';
+import { COGNITO_QUOTAS } from '../common/options';
 
-export async function discoverCommand(options: { pool: string; match?: string; output?: string; json: boolean }): Promise<number> {
-  const poolProblem = validateUserPoolId(options.pool);
-  if (poolProblem) throw new UsageError(`--pool '${options.pool}': ${poolProblem}`);
+export interface DiscoverOptions {
+  /** Pools to list (repeatable --pool). */
+  pools: string[];
+  /** List every pool of the account in `regions` instead. */
+  allPools?: boolean;
+  /** With allPools; default AWS_REGION. */
+  regions?: string[];
+  match?: string;
+  output?: string;
+  json: boolean;
+}
+
+/** What failed, for the one-line error and the exit code. */
+class ListingFailed extends Error {
+  constructor(
+    readonly what: string,
+    readonly error: ReturnType<typeof classifyCognitoError>,
+  ) {
+    super(`${what} failed: ${error.code}: ${error.message}`);
+  }
+}
+
+export async function discoverCommand(options: DiscoverOptions, io: CommandIo = process): Promise<number> {
+  const env = process.env;
+  const { pools, regions } = checkOptions(options, env);
   let pattern: RegExp | undefined;
   try {
     pattern = options.match ? new RegExp(options.match) : undefined;
@@ -25,28 +53,25 @@ export async function discoverCommand(options: { pool: string; match?: string; o
 
   const clients = new CognitoClients(process.env.COGNITO_ENDPOINT ? { endpoint: process.env.COGNITO_ENDPOINT } : {});
   // ListResourceServers: UserPoolResourceRead, 20/s per account and 5/s per pool.
-  const limiter = new CognitoRateLimiter({ rate: 20, poolRate: 5 });
+  const limiter = new CognitoRateLimiter({ rate: COGNITO_QUOTAS.resourceReadPerSecond, poolRate: COGNITO_QUOTAS.perPoolPerOperationPerSecond });
   const rows: string[][] = [];
   let listed = 0;
+  let poolIds = pools;
   try {
-    let nextToken: string | undefined;
-    do {
-      const page = await retryCognitoCall(
-        () => limiter.schedule(options.pool, () =>
-          clients.forUserPool(options.pool).send(new ListResourceServersCommand({ UserPoolId: options.pool, MaxResults: 50, NextToken: nextToken })),
-        ),
-        { limiter },
-      );
-      for (const server of page.ResourceServers ?? []) {
+    if (options.allPools) {
+      poolIds = [];
+      for (const region of regions) poolIds.push(...(await listUserPools(clients, limiter, region)));
+    }
+    for (const poolId of poolIds) {
+      for (const server of await listResourceServers(clients, limiter, poolId)) {
         listed += 1;
-        if (!pattern || pattern.test(server.Identifier ?? '')) rows.push([options.pool, server.Identifier ?? '', server.Name ?? '']);
+        if (!pattern || pattern.test(server.Identifier ?? '')) rows.push([poolId, server.Identifier ?? '', server.Name ?? '']);
       }
-      nextToken = page.NextToken;
-    } while (nextToken);
+    }
   } catch (err) {
-    const error = classifyCognitoError(err);
-    process.stderr.write(`rs-cleanup: ListResourceServers on ${options.pool} failed: ${error.code}: ${error.message}\n`);
-    return error.code === 'ResourceNotFoundException' ? EXIT.invalidInput : EXIT.failures;
+    if (!(err instanceof ListingFailed)) throw err;
+    io.stderr.write(`rs-cleanup: ${err.message}\n`);
+    return err.error.code === 'ResourceNotFoundException' ? EXIT.invalidInput : EXIT.failures;
   } finally {
     clients.destroy();
     await limiter.stop();
@@ -56,13 +81,73 @@ export async function discoverCommand(options: { pool: string; match?: string; o
   if (options.output) writeFileSync(options.output, csv);
   if (options.json) {
     const matched = rows.map(([userPoolId, identifier, name]) => ({ userPoolId, identifier, name }));
-    process.stdout.write(JSON.stringify({ userPoolId: options.pool, listed, matched, output: options.output ?? null }, null, 2) + '\n');
+    const single = poolIds.length === 1 && !options.allPools ? { userPoolId: poolIds[0] } : {};
+    io.stdout.write(JSON.stringify({ ...single, userPoolIds: poolIds, listed, matched, output: options.output ?? null }, null, 2) + '\n');
   } else if (!options.output) {
-    process.stdout.write(csv);
+    io.stdout.write(csv);
   }
-  process.stderr.write(
-    `${rows.length} of ${listed} resource servers in ${options.pool} match${options.output ? `; written to ${options.output}` : ''}.\n` +
+  const where =
+    poolIds.length === 1 && !options.allPools ? poolIds[0] : `${poolIds.length} user pools${options.allPools ? ` of ${regions.join(', ')}` : ''}`;
+  io.stderr.write(
+    `${rows.length} of ${listed} resource servers in ${where} match${options.output ? `; written to ${options.output}` : ''}.\n` +
       (rows.length > 0 && options.output ? `Next: rs-cleanup run --input ${options.output}   (a dry-run; add --execute to delete)\n` : ''),
   );
   return EXIT.ok;
+}
+
+function checkOptions(options: DiscoverOptions, env: NodeJS.ProcessEnv): { pools: string[]; regions: string[] } {
+  const pools = [...new Set(options.pools)];
+  if (options.allPools && pools.length > 0) throw new UsageError('give either --pool or --all-pools, not both');
+  if (!options.allPools && pools.length === 0) throw new UsageError('give --pool (repeatable) or --all-pools');
+  for (const pool of pools) {
+    const problem = validateUserPoolId(pool);
+    if (problem) throw new UsageError(`--pool '${pool}': ${problem}`);
+  }
+  if (!options.allPools) {
+    if ((options.regions ?? []).length > 0) throw new UsageError("--region goes with --all-pools; a pool's Region is the prefix of its ID");
+    return { pools, regions: [] };
+  }
+  const regions = [...new Set((options.regions ?? []).length > 0 ? options.regions! : env.AWS_REGION ? [env.AWS_REGION] : [])];
+  if (regions.length === 0) throw new UsageError('--all-pools needs --region (repeatable) or AWS_REGION');
+  for (const region of regions) {
+    const problem = validateRegionName(region);
+    if (problem) throw new UsageError(`--region: ${problem}`);
+  }
+  return { pools, regions };
+}
+
+async function listUserPools(clients: CognitoClients, limiter: CognitoRateLimiter, region: string): Promise<string[]> {
+  const ids: string[] = [];
+  let nextToken: string | undefined;
+  try {
+    do {
+      const page = await retryCognitoCall(
+        () => limiter.schedule(`ListUserPools ${region}`, () => clients.forRegion(region).send(new ListUserPoolsCommand({ MaxResults: 60, NextToken: nextToken }))),
+        { limiter },
+      );
+      for (const pool of page.UserPools ?? []) if (pool.Id) ids.push(pool.Id);
+      nextToken = page.NextToken;
+    } while (nextToken);
+  } catch (err) {
+    throw new ListingFailed(`ListUserPools in ${region}`, classifyCognitoError(err));
+  }
+  return ids;
+}
+
+async function listResourceServers(clients: CognitoClients, limiter: CognitoRateLimiter, poolId: string) {
+  const servers: { Identifier?: string; Name?: string }[] = [];
+  let nextToken: string | undefined;
+  try {
+    do {
+      const page = await retryCognitoCall(
+        () => limiter.schedule(poolId, () => clients.forUserPool(poolId).send(new ListResourceServersCommand({ UserPoolId: poolId, MaxResults: 50, NextToken: nextToken }))),
+        { limiter },
+      );
+      servers.push(...(page.ResourceServers ?? []));
+      nextToken = page.NextToken;
+    } while (nextToken);
+  } catch (err) {
+    throw new ListingFailed(`ListResourceServers on ${poolId}`, classifyCognitoError(err));
+  }
+  return servers;
 }

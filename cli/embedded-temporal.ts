@@ -9,6 +9,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { startDevServer, type DevServer } from '../common/temporal-dev-server';
 import type { ActivityConfig } from '../activities';
 import { createCleanupWorker } from '../worker/create-worker';
+import { WORKER_DEFAULTS } from '../common/options';
 
 export interface EmbeddedStack {
   address: string;
@@ -54,7 +55,7 @@ export function isAlive(pid: number): boolean {
 
 export async function startEmbeddedStack(
   activities: ActivityConfig,
-  taskQueue = 'rs-cleanup',
+  taskQueue: string = WORKER_DEFAULTS.taskQueue,
   withWorker = true,
 ): Promise<EmbeddedStack> {
   const dir = dataDirectory();

@@ -6,10 +6,12 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
 import { runCommand } from './run';
 import { definedOnly } from '../common/types';
+import { DEFAULT_LIMITS, LIMIT_BOUNDS, RUN_DEFAULTS, WORKER_DEFAULTS } from '../common/options';
 import { listCommand, setRateCommand, signalCommand, statusCommand } from './status';
 import { redriveCommand, reportCommand } from './report';
 import { restoreCommand } from './restore';
 import { discoverCommand } from './discover';
+import { DEFAULT_EMULATOR_PORT, emulatorCommand } from './emulator';
 import {
   scheduleActionCommand,
   scheduleCreateCommand,
@@ -33,6 +35,25 @@ function positiveInteger(value: string): number {
   return n;
 }
 
+/** A rate flag: a positive number no higher than LIMIT_BOUNDS.maxRate (a higher one is a typo). */
+function rateValue(value: string): number {
+  const n = positiveNumber(value);
+  if (n > LIMIT_BOUNDS.maxRate) throw new InvalidArgumentError(`expected at most ${LIMIT_BOUNDS.maxRate} calls per second, got '${value}'`);
+  return n;
+}
+
+function windowValue(value: string): number {
+  const n = positiveInteger(value);
+  if (n > LIMIT_BOUNDS.maxWindow) throw new InvalidArgumentError(`expected at most ${LIMIT_BOUNDS.maxWindow}, got '${value}'`);
+  return n;
+}
+
+function percentValue(value: string): number {
+  const n = positiveNumber(value);
+  if (n > 100) throw new InvalidArgumentError(`expected a percentage up to 100, got '${value}'`);
+  return n;
+}
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
@@ -50,9 +71,9 @@ function addJobOptions(command: Command): Command {
   return command
     .option('--execute', 'really delete; without it nothing is deleted and items end would-delete', false)
     .option('-y, --yes', 'skip the typed confirmation of --execute (needed when standard input is not a terminal)', false)
-    .option('--rate <n>', 'DeleteResourceServer calls per second across the account (default 15)', positiveNumber)
-    .option('--pool-rate <n>', 'DeleteResourceServer calls per second per user pool (default 5)', positiveNumber)
-    .option('--window <n>', 'delete activities in flight at once (default 30, at most 500)', positiveInteger)
+    .option('--rate <n>', `DeleteResourceServer calls per second across the account (default ${DEFAULT_LIMITS.rate}, at most ${LIMIT_BOUNDS.maxRate})`, rateValue)
+    .option('--pool-rate <n>', `DeleteResourceServer calls per second per user pool (default ${DEFAULT_LIMITS.poolRate}, at most ${LIMIT_BOUNDS.maxRate})`, rateValue)
+    .option('--window <n>', `delete activities in flight at once (default ${DEFAULT_LIMITS.window}, at most ${LIMIT_BOUNDS.maxWindow})`, windowValue)
     .addOption(
       new Option('--in-use <policy>', 'servers whose scopes app clients use: skip them, delete them anyway, or fail the run')
         .choices(['skip', 'delete', 'fail'])
@@ -62,12 +83,12 @@ function addJobOptions(command: Command): Command {
     .option('--protect-file <file>', 'protection patterns, one per line (also RS_CLEANUP_PROTECTED_FILE)')
     .option('--max-deletes <n>', 'refuse to start when more servers than this would be deleted', positiveInteger)
     .option('--verify', 'after each delete, read the server again and expect it gone', false)
-    .option('--audit-dir <dir>', 'where the audit log and manifest go (default data/audit, or RS_CLEANUP_AUDIT_DIR on the workers)')
+    .option('--audit-dir <dir>', `where the audit log and manifest go (default ${WORKER_DEFAULTS.auditDir}, or RS_CLEANUP_AUDIT_DIR on the workers)`)
     .option('--skip-invalid', 'run the valid rows even when some rows are invalid', false)
     .option('--max-failures <n>', 'stop the run once this many items failed', positiveInteger)
-    .option('--max-failure-percent <p>', 'stop once this percentage of finished items failed (after 20 items)', positiveNumber)
-    .option('--max-attempts <n>', 'attempts per item on throttling and internal errors (default 8)', positiveInteger)
-    .option('--task-queue <name>', 'Temporal task queue (default TEMPORAL_TASK_QUEUE or rs-cleanup)');
+    .option('--max-failure-percent <p>', `stop once this percentage of finished items failed (after ${RUN_DEFAULTS.failurePercentMinItems} items)`, percentValue)
+    .option('--max-attempts <n>', `attempts per item on throttling and internal errors (default ${RUN_DEFAULTS.maxAttempts})`, positiveInteger)
+    .option('--task-queue <name>', `Temporal task queue (default TEMPORAL_TASK_QUEUE or ${WORKER_DEFAULTS.taskQueue})`);
 }
 
 function examples(text: string): string {
@@ -134,9 +155,9 @@ ${EXIT_CODES_HELP}`))
   program
     .command('set-rate <run>')
     .description('Change the rate and window of a running run.')
-    .option('--rate <n>', 'DeleteResourceServer calls per second across the account', positiveNumber)
-    .option('--pool-rate <n>', 'DeleteResourceServer calls per second per user pool', positiveNumber)
-    .option('--window <n>', 'delete activities in flight at once', positiveInteger)
+    .option('--rate <n>', 'DeleteResourceServer calls per second across the account', rateValue)
+    .option('--pool-rate <n>', 'DeleteResourceServer calls per second per user pool', rateValue)
+    .option('--window <n>', 'delete activities in flight at once', windowValue)
     .option('--json', 'print the new limits as JSON', false)
     .addHelpText('after', examples('  rs-cleanup set-rate rs-cleanup-1f2e3d4c5b6a-execute --rate 5 --window 10'))
     .action(action((run, options) => setRateCommand(run, definedOnly({ rate: options.rate, poolRate: options.poolRate, window: options.window }), options)));
@@ -171,13 +192,29 @@ Exit codes: 0 no conflict or failure, 1 otherwise, 2 usage.`))
 
   program
     .command('discover')
-    .description('Write an input CSV of the resource servers of a pool whose identifiers match a pattern.')
-    .requiredOption('--pool <userPoolId>', 'the user pool to list')
+    .description('Write an input CSV of the resource servers of some pools whose identifiers match a pattern.')
+    .option('--pool <userPoolId>', 'a user pool to list; repeatable', collect)
+    .option('--all-pools', 'list every user pool of the account in the --region Regions (ListUserPools)', false)
+    .option('--region <region>', 'with --all-pools: a Region to list; repeatable (default AWS_REGION)', collect)
     .option('--match <regex>', 'keep identifiers matching this regular expression (default: all)')
     .option('-o, --output <file>', 'write the CSV here (default: standard output)')
     .option('--json', 'print the matching servers as JSON (the CSV still goes to --output)', false)
-    .addHelpText('after', examples("  rs-cleanup discover --pool us-east-1_AbC123456 --match '/tenant-0042$' -o offboard-0042.csv"))
-    .action(action((options) => discoverCommand(options)));
+    .addHelpText('after', examples(`  rs-cleanup discover --pool us-east-1_AbC123456 --match '/tenant-0042$' -o offboard-0042.csv
+  rs-cleanup discover --all-pools --region us-east-1 --region eu-west-1 --match '/tenant-0042$' -o offboard-0042.csv`))
+    .action(action((options) => discoverCommand({ pools: options.pool ?? [], allPools: options.allPools, regions: options.region ?? [], match: options.match, output: options.output, json: options.json })));
+
+  program
+    .command('emulator')
+    .description('Run a local Cognito emulator, seeded, to try rs-cleanup against; prints the environment to use.')
+    .option('--seed <demo|file>', "'demo' (5 pools in 2 Regions with stable ids) or a JSON seed in the emulator's control API format", 'demo')
+    .option('--port <n>', `port (default ${DEFAULT_EMULATOR_PORT}; 0 picks a free one)`, (value: string) => {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port number, got '${value}'`);
+      return n;
+    })
+    .option('--sample <file>', 'where to write the sample input CSV (default data/emulator/sample-input.csv)')
+    .addHelpText('after', examples('  rs-cleanup emulator\n  rs-cleanup emulator --seed my-seed.json --port 9300'))
+    .action(action((options) => emulatorCommand({ seed: options.seed, port: options.port, sample: options.sample })));
 
   const schedule = program.command('schedule').description('Temporal Schedules for decommissioning runs (need TEMPORAL_ADDRESS).');
   addJobOptions(

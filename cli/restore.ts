@@ -13,11 +13,12 @@ import {
   type ResourceServerType,
 } from '@aws-sdk/client-cognito-identity-provider';
 import type { ResourceServerBackup } from '../common/types';
-import { CognitoClients } from '../activities/cognito-clients';
-import { classifyCognitoError } from '../activities/classify-cognito-error';
-import { CognitoRateLimiter } from '../activities/rate-limiter';
-import { retryCognitoCall } from '../activities/retry-cognito-call';
+import { CognitoClients } from '../cognito/clients';
+import { classifyCognitoError } from '../cognito/errors';
+import { CognitoRateLimiter } from '../cognito/rate-limiter';
+import { retryCognitoCall } from '../cognito/retry';
 import { EXIT, UsageError } from './exit-codes';
+import { COGNITO_QUOTAS } from '../common/options';
 
 export type RestoreOutcome = 'restored' | 'would-restore' | 'already-present' | 'conflict' | 'failed';
 
@@ -70,8 +71,8 @@ function sameDefinition(backup: ResourceServerBackup, server: ResourceServerType
 export async function restoreBackups(backups: ResourceServerBackup[], execute: boolean): Promise<RestoreResult[]> {
   const clients = new CognitoClients(process.env.COGNITO_ENDPOINT ? { endpoint: process.env.COGNITO_ENDPOINT } : {});
   // DescribeResourceServer: UserPoolResourceRead; CreateResourceServer: UserPoolResourceUpdate.
-  const readLimiter = new CognitoRateLimiter({ rate: 20, poolRate: 5 });
-  const createLimiter = new CognitoRateLimiter({ rate: 15, poolRate: 5 });
+  const readLimiter = new CognitoRateLimiter({ rate: COGNITO_QUOTAS.resourceReadPerSecond, poolRate: COGNITO_QUOTAS.perPoolPerOperationPerSecond });
+  const createLimiter = new CognitoRateLimiter({ rate: COGNITO_QUOTAS.resourceUpdatePerSecond, poolRate: COGNITO_QUOTAS.perPoolPerOperationPerSecond });
   const restoreOne = async (backup: ResourceServerBackup): Promise<RestoreResult> => {
     const key = { userPoolId: backup.userPoolId, identifier: backup.identifier };
     const client = clients.forUserPool(backup.userPoolId);

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection, ScheduleNotFoundError, WorkflowNotFoundError, type ConnectionOptions } from '@temporalio/client';
 import { UsageError } from './exit-codes';
-import { readTemporalConnection } from '../common/temporal-connection';
+import { namesTemporalCluster, readTemporalConnection } from '../common/temporal-connection';
 import { readWorkerConfig } from '../worker/config';
 import { dataDirectory, embeddedAddressFile, isAlive, startEmbeddedStack, type EmbeddedStack } from './embedded-temporal';
 
@@ -42,8 +42,8 @@ export async function connectTemporal(options: TargetOptions): Promise<TemporalT
   let connectOptions: ConnectionOptions;
   let namespace: string;
 
-  if (process.env.TEMPORAL_ADDRESS) {
-    // A cluster or Temporal Cloud: address, namespace, TLS and API key from the environment.
+  if (namesTemporalCluster()) {
+    // A cluster or Temporal Cloud: address, namespace, TLS and API key from the profile and the environment.
     const settings = readTemporalConnection();
     connectOptions = settings.options;
     namespace = settings.namespace;

@@ -14,10 +14,11 @@
  * The directory gets runFiles' layout (plan.jsonl, invalid-rows.txt,
  * duplicates.csv) and prepared.json, this result.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { csvField } from './csv';
+import { writeFileAtomically } from './files';
 import { FairPlanWriter } from './fair-plan-writer';
 import { formatInputError, scanInputFile, type DuplicateRow, type InputError, type InputFormat, type InputScan } from './input-reader';
 import { sha256File, writePlanFile } from './plan-file';
@@ -161,10 +162,7 @@ export async function validateInputToPlan(
 
 /** prepared.json, written atomically: present means the directory is complete. */
 export async function writePreparedFile(dir: string, prepared: PreparedPlan): Promise<void> {
-  const file = path.join(dir, PREPARED_FILE);
-  const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  await fs.promises.writeFile(temporary, `${JSON.stringify(prepared, null, 2)}\n`);
-  await fs.promises.rename(temporary, file);
+  await writeFileAtomically(path.join(dir, PREPARED_FILE), `${JSON.stringify(prepared, null, 2)}\n`);
 }
 
 /**

@@ -54,8 +54,6 @@ export interface Limits {
   window: number;
 }
 
-export const DEFAULT_LIMITS: Limits = { rate: 15, poolRate: 5, window: 30 };
-
 /** Who is running, and where its files go. Passed to every activity of a run. */
 export interface RunContext {
   workflowId: string;

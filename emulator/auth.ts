@@ -1,17 +1,21 @@
 /**
- * SigV4 authentication and the per-key deny policies.
+ * SigV4 authentication and the deny policies.
  *
  * The Authorization header is parsed as strictly as AWS does (algorithm, the
- * three parameters, a 5-part credential scoped to this service, a signed Host,
+ * three parameters, a 5-part credential scoped to the service, a signed Host,
  * X-Amz-Date matching the scope and within 5 minutes). The Region of the call
- * is the scope's Region. Signatures are checked cryptographically only when
- * `verifySignatures` is on, so load generators may send a well-formed header
- * with any signature.
+ * is the scope's Region, its account the account of the access key.
+ * Signatures are checked cryptographically only when `verifySignatures` is on,
+ * so load generators may send a well-formed header with any signature.
+ * Temporary (AssumeRole) keys also need their session token in
+ * X-Amz-Security-Token and must not have expired; for long-term keys the
+ * header is ignored.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { cognitoError, CognitoError } from './errors';
-import type { Policy, TestCredentials } from './types';
+import type { Principal } from './identities';
+import type { Policy } from './types';
 
 export const SERVICE = 'cognito-idp';
 const ALGORITHM = 'AWS4-HMAC-SHA256';
@@ -19,7 +23,12 @@ const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
 
 export interface Caller {
   accessKeyId: string;
-  userName: string;
+  /** The account of the access key. */
+  accountId: string;
+  /** An IAM user or an assumed-role session, as AccessDenied messages name it. */
+  arn: string;
+  /** Session credentials only. */
+  roleArn?: string;
   /** From the credential scope: the Region this call is made in. */
   region: string;
 }
@@ -34,9 +43,14 @@ export interface SignedRequest {
 }
 
 export interface AuthSettings {
-  credentials: ReadonlyMap<string, TestCredentials>;
+  /** The service the credential scope must name. */
+  service: string;
+  findKey(accessKeyId: string): Principal | undefined;
   verifySignatures: boolean;
+  /** The machine's clock, for the skew check against the client's X-Amz-Date. */
   nowMs: number;
+  /** The emulator's clock, for the expiry of temporary credentials. */
+  clockMs: number;
 }
 
 interface ParsedAuthorization {
@@ -52,6 +66,13 @@ interface ParsedAuthorization {
 const invalidToken = (): CognitoError => cognitoError('UnrecognizedClientException', 'The security token included in the request is invalid.');
 const incomplete = (message: string): CognitoError => cognitoError('IncompleteSignatureException', message);
 const invalidSignature = (message: string): CognitoError => cognitoError('InvalidSignatureException', message);
+const expiredToken = (): CognitoError => cognitoError('ExpiredTokenException', 'The security token included in the request is expired');
+
+/** The service named in the Authorization header's credential scope, if the header has one. */
+export function scopedService(headers: IncomingHttpHeaders): string | undefined {
+  const match = /Credential=[^/,\s]*\/\d{8}\/[^/,\s]*\/([^/,\s]+)\//.exec(headers.authorization ?? '');
+  return match?.[1];
+}
 
 export function authenticate(request: SignedRequest, settings: AuthSettings): Caller {
   const header = request.headers.authorization;
@@ -67,12 +88,12 @@ export function authenticate(request: SignedRequest, settings: AuthSettings): Ca
     if (request.headers[name] === undefined) throw incomplete(`Header '${name}' is listed in SignedHeaders but missing from the request.`);
   }
 
-  if (auth.service !== SERVICE) throw invalidSignature(`Credential should be scoped to correct service: '${SERVICE}'. `);
+  if (auth.service !== settings.service) throw invalidSignature(`Credential should be scoped to correct service: '${settings.service}'. `);
   if (auth.terminator !== 'aws4_request') throw invalidSignature(`Credential should be scoped with a valid terminator: 'aws4_request', not '${auth.terminator}'. `);
   if (!/^[a-z]{2}(-[a-z0-9]+)+$/.test(auth.region)) throw invalidSignature(`Credential should be scoped to a valid region, not '${auth.region}'. `);
 
-  const credentials = settings.credentials.get(auth.accessKeyId);
-  if (!credentials) throw invalidToken();
+  const principal = settings.findKey(auth.accessKeyId);
+  if (!principal) throw invalidToken();
 
   if (amzDate.slice(0, 8) !== auth.date) {
     throw invalidSignature(`Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${auth.date}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`);
@@ -86,14 +107,18 @@ export function authenticate(request: SignedRequest, settings: AuthSettings): Ca
   }
 
   if (settings.verifySignatures) {
-    const expected = computeSignature(request, auth, amzDate, credentials.secretAccessKey);
+    const expected = computeSignature(request, auth, amzDate, principal.secretAccessKey);
     if (!timingSafeEqual(Buffer.from(expected), Buffer.from(auth.signature))) {
       throw invalidSignature(
         'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
       );
     }
   }
-  return { accessKeyId: auth.accessKeyId, userName: credentials.userName ?? auth.accessKeyId, region: auth.region };
+  if (principal.sessionToken !== undefined) {
+    if (request.headers['x-amz-security-token'] !== principal.sessionToken) throw invalidToken();
+    if (settings.clockMs >= principal.expiresAtMs!) throw expiredToken();
+  }
+  return { accessKeyId: principal.accessKeyId, accountId: principal.accountId, arn: principal.arn, roleArn: principal.roleArn, region: auth.region };
 }
 
 /** `AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/cognito-idp/aws4_request, SignedHeaders=host;x-amz-date, Signature=<64 hex>` */
@@ -194,21 +219,18 @@ function computeSignature(request: SignedRequest, auth: ParsedAuthorization, amz
 
 // ---- Authorization ----
 
-/** An explicit deny for this key and operation, like an IAM policy with Effect: Deny. */
-export function checkPolicy(
-  caller: Caller,
-  policies: Readonly<Record<string, Policy>>,
-  accountId: string,
-  operation: string,
-  resourceArn: string,
-): void {
-  const deny = policies[caller.accessKeyId]?.deny;
+/**
+ * An explicit deny for this key (or the role of its session) and operation,
+ * like an IAM policy with Effect: Deny.
+ */
+export function checkPolicy(caller: Caller, policies: Readonly<Record<string, Policy>>, operation: string, resourceArn: string): void {
+  const deny = (policies[caller.accessKeyId] ?? (caller.roleArn !== undefined ? policies[caller.roleArn] : undefined))?.deny;
   if (!deny) return;
   const action = `${SERVICE}:${operation}`;
   if (deny.some((rule) => rule === '*' || rule === operation || rule === action || rule === `${SERVICE}:*`)) {
     throw cognitoError(
       'AccessDeniedException',
-      `User: arn:aws:iam::${accountId}:user/${caller.userName} is not authorized to perform: ${action} on resource: ${resourceArn} with an explicit deny in an identity-based policy`,
+      `User: ${caller.arn} is not authorized to perform: ${action} on resource: ${resourceArn} with an explicit deny in an identity-based policy`,
     );
   }
 }

@@ -12,7 +12,10 @@ export const DEFAULT_TEST_CREDENTIALS = {
   secretAccessKey: 'emulator-test-secret',
 } as const satisfies TestCredentials;
 
+/** The default account: DEFAULT_TEST_CREDENTIALS and every key or pool without an accountId belong to it. */
 export const DEFAULT_ACCOUNT_ID = '000000000000';
+
+export const ACCOUNT_ID_PATTERN = /^\d{12}$/;
 
 /** Cognito's published limits (requests per second, per account and Region). */
 export const DEFAULT_CATEGORY_LIMITS: Readonly<Record<QuotaCategory, number>> = {
@@ -39,7 +42,25 @@ const FAULT_ERRORS = [
   'ConcurrentModificationException',
   'DropConnection',
   'AcknowledgeWithoutApplying',
+  'Hang',
+  'Http429',
+  'Http503',
 ];
+
+const OPERATION_FAULT_KEYS = [
+  'throttle',
+  'internalError',
+  'notAuthorized',
+  'http429',
+  'http503',
+  'dropBeforeProcessing',
+  'dropAfterProcessing',
+  'hang',
+  'hangAfterProcessing',
+  'latency',
+];
+
+const LATENCY_KEYS = ['fixedMs', 'jitterMs', 'spikeProbability', 'spikeMs'];
 
 export function defaultQuotaConfig(): QuotaConfig {
   return { enabled: true, categories: { ...DEFAULT_CATEGORY_LIMITS }, perPoolPerOperation: DEFAULT_PER_POOL_PER_OPERATION, pools: {} };
@@ -144,6 +165,11 @@ function expectNumberMap(value: unknown, path: string, allowedKeys?: readonly st
   for (const [key, n] of Object.entries(expectObject(value, path, allowedKeys))) if (n !== undefined) expectNumber(n, `${path}.${key}`);
 }
 
+function checkLatency(value: unknown, path: string): void {
+  const latency = expectObject(value, path, LATENCY_KEYS);
+  for (const [key, n] of Object.entries(latency)) if (n !== undefined) expectNumber(n, `${path}.${key}`, key === 'spikeProbability' ? { max: 1 } : {});
+}
+
 function checkPatch(patch: unknown): void {
   const p = expectObject(patch, 'config', PATCH_KEYS);
   if (p.quotas !== undefined && p.quotas !== false) {
@@ -158,14 +184,15 @@ function checkPatch(patch: unknown): void {
     if (faults.operations !== undefined) {
       const operations = expectObject(faults.operations, 'faults.operations', ['*', ...OPERATION_NAMES]);
       for (const [name, rule] of Object.entries(operations)) {
-        const probabilities = expectObject(rule, `faults.operations.${name}`, ['throttle', 'internalError', 'notAuthorized', 'dropBeforeProcessing', 'dropAfterProcessing']);
-        for (const [key, n] of Object.entries(probabilities)) if (n !== undefined) expectNumber(n, `faults.operations.${name}.${key}`, { max: 1 });
+        const probabilities = expectObject(rule, `faults.operations.${name}`, OPERATION_FAULT_KEYS);
+        for (const [key, n] of Object.entries(probabilities)) {
+          if (n === undefined) continue;
+          if (key === 'latency') checkLatency(n, `faults.operations.${name}.latency`);
+          else expectNumber(n, `faults.operations.${name}.${key}`, { max: 1 });
+        }
       }
     }
-    if (faults.latency !== undefined) {
-      const latency = expectObject(faults.latency, 'faults.latency', ['fixedMs', 'jitterMs', 'spikeProbability', 'spikeMs']);
-      for (const [key, n] of Object.entries(latency)) if (n !== undefined) expectNumber(n, `faults.latency.${key}`, key === 'spikeProbability' ? { max: 1 } : {});
-    }
+    if (faults.latency !== undefined) checkLatency(faults.latency, 'faults.latency');
     if (faults.failNext !== undefined) {
       if (!Array.isArray(faults.failNext)) throw bad('faults.failNext must be an array');
       faults.failNext.forEach((rule, i) => {
@@ -190,10 +217,11 @@ function checkPatch(patch: unknown): void {
   if (p.credentials !== undefined) {
     if (!Array.isArray(p.credentials)) throw bad('credentials must be an array');
     p.credentials.forEach((entry, i) => {
-      const c = expectObject(entry, `credentials[${i}]`, ['accessKeyId', 'secretAccessKey', 'userName']);
+      const c = expectObject(entry, `credentials[${i}]`, ['accessKeyId', 'secretAccessKey', 'userName', 'accountId']);
       if (typeof c.accessKeyId !== 'string' || c.accessKeyId === '' || c.accessKeyId.includes('/')) throw bad(`credentials[${i}].accessKeyId must be a non-empty string without '/'`);
       if (typeof c.secretAccessKey !== 'string') throw bad(`credentials[${i}].secretAccessKey must be a string`);
       if (c.userName !== undefined && typeof c.userName !== 'string') throw bad(`credentials[${i}].userName must be a string`);
+      if (c.accountId !== undefined && (typeof c.accountId !== 'string' || !ACCOUNT_ID_PATTERN.test(c.accountId))) throw bad(`credentials[${i}].accountId must be 12 digits`);
     });
   }
 }

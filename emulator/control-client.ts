@@ -11,6 +11,13 @@ import type {
   SeedResult,
 } from './types';
 
+export interface ClockView {
+  /** Epoch milliseconds on the emulator's clock. */
+  nowMs: number;
+  /** The same, ISO 8601. */
+  now: string;
+}
+
 export class EmulatorControlError extends Error {
   constructor(
     readonly status: number,
@@ -68,6 +75,16 @@ export class EmulatorControl {
 
   async resetStats(): Promise<void> {
     await this.call('POST', '/_emulator/stats/reset', {});
+  }
+
+  /** The emulator's clock (quota windows, stats, expiry of temporary credentials). */
+  clock(): Promise<ClockView> {
+    return this.call('GET', '/_emulator/clock');
+  }
+
+  /** Moves the emulator's clock forward, e.g. past the expiry of AssumeRole credentials. */
+  advanceClock(seconds: number): Promise<ClockView> {
+    return this.call('POST', '/_emulator/clock', { advanceSeconds: seconds });
   }
 
   private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {

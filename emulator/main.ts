@@ -1,7 +1,7 @@
 /**
  * Standalone emulator:
  *
- *   npm run emulator -- --port 9229 [--seed seed.json] [--state state.json]
+ *   npm run emulator -- --port 9229 [--seed seed.json|demo] [--state state.json]
  *     [--no-quotas] [--fault-seed N] [--config options.json] ...
  *
  * Prints one JSON line `{"msg":"emulator listening","url":...}` on stdout when
@@ -11,13 +11,15 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
+import { demoSeed } from './demo-seed';
 import { startEmulator } from './server';
 import type { EmulatorOptions, FaultPatch } from './types';
 
 const usage = `Usage: npm run emulator -- [options]
   --port N                     port (default 9229; 0 picks a free one)
   --host ADDR                  address to listen on (default 127.0.0.1)
-  --seed FILE                  seed request JSON (explicit pools or {"generate": ...}) applied at start
+  --seed FILE|demo             seed request JSON (explicit pools or {"generate": ...}) applied at start,
+                               or the demo seed (5 pools in us-east-1 and eu-west-1)
   --state FILE                 load state from FILE at start (if it exists), save it on shutdown
   --config FILE                JSON with any startEmulator options (quotas, faults, policies, credentials, ...)
   --no-quotas                  turn the rate quotas off
@@ -69,7 +71,7 @@ async function main(): Promise<void> {
   const options: EmulatorOptions = values.config ? (JSON.parse(readFileSync(values.config, 'utf8')) as EmulatorOptions) : {};
   options.port = number(values.port, '--port') ?? options.port ?? 9229;
   if (values.host) options.host = values.host;
-  if (values.seed) options.seed = JSON.parse(readFileSync(values.seed, 'utf8'));
+  if (values.seed) options.seed = values.seed === 'demo' ? demoSeed() : JSON.parse(readFileSync(values.seed, 'utf8'));
   if (values.state) options.stateFile = values.state;
   if (values['no-quotas']) options.quotas = false;
   options.faultSeed = number(values['fault-seed'], '--fault-seed') ?? options.faultSeed;

@@ -1,12 +1,14 @@
 /**
- * The emulated account's state and Cognito's rules about it: which pool exists
- * in which Region, the per-pool limits, duplicate identifiers, scopes that must
- * exist when a client names them (and may dangle once a server is deleted).
+ * The emulated accounts' Cognito state and Cognito's rules about it: which
+ * pool exists in which account and Region, the per-pool limits, duplicate
+ * identifiers, scopes that must exist when a client names them (and may
+ * dangle once a server is deleted).
  *
  * Inputs reaching this module have already passed the shape checks in
  * validation.ts; here live only the rules that need the state.
  */
 import { cognitoError, invalidParameter, resourceNotFound } from './errors';
+import { accessKeyShape, accountIdShape, roleShape } from './identities';
 import type { IdGenerator } from './ids';
 import { OrderedStore } from './ordered-store';
 import type {
@@ -52,6 +54,7 @@ export interface ClientRecord {
 export interface UserPoolRecord {
   id: string;
   name: string;
+  accountId: string;
   region: string;
   creationDate: number;
   lastModifiedDate: number;
@@ -59,6 +62,12 @@ export interface UserPoolRecord {
   tags: Record<string, string>;
   resourceServers: OrderedStore<ResourceServerRecord>;
   clients: OrderedStore<ClientRecord>;
+}
+
+/** Where a call is made: the caller's account and the Region of its credential scope. */
+export interface AccountRegion {
+  accountId: string;
+  region: string;
 }
 
 export interface ModelLimits {
@@ -80,11 +89,14 @@ export function regionOfPoolId(id: string): string {
 }
 
 export class CognitoModel {
+  /** By id: pool ids are unique across accounts, as Cognito's are. */
   private pools = new Map<string, UserPoolRecord>();
+  /** By account and Region, in creation order, for ListUserPools. */
   private poolsByRegion = new Map<string, OrderedStore<UserPoolRecord>>();
 
   constructor(
-    readonly accountId: string,
+    /** Pools loaded or seeded without an account belong to it. */
+    readonly defaultAccountId: string,
     private readonly ids: IdGenerator,
     /** Read on every check so run-time config changes apply at once. */
     private readonly limits: () => ModelLimits,
@@ -94,8 +106,8 @@ export class CognitoModel {
     return this.pools.size;
   }
 
-  poolArn(pool: Pick<UserPoolRecord, 'id' | 'region'>): string {
-    return `arn:aws:cognito-idp:${pool.region}:${this.accountId}:userpool/${pool.id}`;
+  poolArn(pool: Pick<UserPoolRecord, 'id' | 'region' | 'accountId'>): string {
+    return `arn:aws:cognito-idp:${pool.region}:${pool.accountId}:userpool/${pool.id}`;
   }
 
   clear(): void {
@@ -106,7 +118,7 @@ export class CognitoModel {
   // ---- User pools ----
 
   createUserPool(
-    region: string,
+    { accountId, region }: AccountRegion,
     name: string,
     extra: { id?: string; deletionProtection?: 'ACTIVE' | 'INACTIVE'; tags?: Record<string, string>; creationDate?: number; lastModifiedDate?: number } = {},
   ): UserPoolRecord {
@@ -121,6 +133,7 @@ export class CognitoModel {
     const pool: UserPoolRecord = {
       id,
       name,
+      accountId,
       region,
       creationDate: extra.creationDate ?? now,
       lastModifiedDate: extra.lastModifiedDate ?? now,
@@ -130,23 +143,26 @@ export class CognitoModel {
       clients: new OrderedStore(),
     };
     this.pools.set(id, pool);
-    this.regionStore(region).set(id, pool);
+    this.regionStore(pool).set(id, pool);
     return pool;
   }
 
-  /** A pool exists only in its own Region: asking another Region's endpoint finds nothing. */
-  getUserPool(id: string, region: string): UserPoolRecord {
+  /**
+   * A pool exists only in its own account and Region: asked with another
+   * account's credentials or through another Region's endpoint, it does not exist.
+   */
+  getUserPool(id: string, where: AccountRegion): UserPoolRecord {
     const pool = this.pools.get(id);
-    if (!pool || pool.region !== region) throw resourceNotFound(`User pool ${id} does not exist.`);
+    if (!pool || pool.region !== where.region || pool.accountId !== where.accountId) throw resourceNotFound(`User pool ${id} does not exist.`);
     return pool;
   }
 
-  listUserPools(region: string): OrderedStore<UserPoolRecord> {
-    return this.regionStore(region);
+  listUserPools(where: AccountRegion): OrderedStore<UserPoolRecord> {
+    return this.regionStore(where);
   }
 
-  deleteUserPool(id: string, region: string): void {
-    const pool = this.getUserPool(id, region);
+  deleteUserPool(id: string, where: AccountRegion): void {
+    const pool = this.getUserPool(id, where);
     if (pool.deletionProtection === 'ACTIVE') {
       throw invalidParameter('The user pool cannot be deleted because deletion protection is activated. Deletion protection must be inactivated first.');
     }
@@ -156,14 +172,15 @@ export class CognitoModel {
   /** Used to undo a seed that failed half way. */
   removePool(pool: UserPoolRecord): void {
     this.pools.delete(pool.id);
-    this.poolsByRegion.get(pool.region)?.delete(pool.id);
+    this.poolsByRegion.get(`${pool.accountId}/${pool.region}`)?.delete(pool.id);
   }
 
-  private regionStore(region: string): OrderedStore<UserPoolRecord> {
-    let store = this.poolsByRegion.get(region);
+  private regionStore({ accountId, region }: AccountRegion): OrderedStore<UserPoolRecord> {
+    const key = `${accountId}/${region}`;
+    let store = this.poolsByRegion.get(key);
     if (!store) {
       store = new OrderedStore();
-      this.poolsByRegion.set(region, store);
+      this.poolsByRegion.set(key, store);
     }
     return store;
   }
@@ -284,6 +301,7 @@ export class CognitoModel {
       userPools.push({
         id: pool.id,
         name: pool.name,
+        accountId: pool.accountId,
         region: pool.region,
         creationDate: pool.creationDate,
         lastModifiedDate: pool.lastModifiedDate,
@@ -299,12 +317,12 @@ export class CognitoModel {
   }
 
   /**
-   * Replaces the whole state. Shapes and uniqueness are checked, scope existence
-   * is not: a dump may hold dangling client scopes, as Cognito can.
+   * Replaces every pool with those of a state dump (see parseState).
+   * Uniqueness is checked, scope existence is not: a dump may hold dangling
+   * client scopes, as Cognito can. `andThen` runs before the load is final: if
+   * it throws, the old pools come back.
    */
-  load(state: unknown): void {
-    const parsed = deserialize(STATE_SHAPE, state) as unknown as EmulatorState;
-    validateConstraints(STATE_SHAPE, parsed as unknown as Record<string, unknown>);
+  load(parsed: EmulatorState, andThen: () => void = () => {}): void {
     const previousPools = this.pools;
     const previousByRegion = this.poolsByRegion;
     this.clear();
@@ -312,7 +330,7 @@ export class CognitoModel {
       for (const p of parsed.userPools) {
         const region = regionOfPoolId(p.id);
         if (p.region !== undefined && p.region !== region) throw invalidParameter(`User pool ${p.id} cannot be in Region ${p.region}.`);
-        const pool = this.createUserPool(region, p.name, p);
+        const pool = this.createUserPool({ accountId: p.accountId ?? this.defaultAccountId, region }, p.name, p);
         for (const server of p.resourceServers ?? []) {
           if (pool.resourceServers.has(server.identifier)) throw invalidParameter(`Duplicate resource server ${server.identifier} in user pool ${p.id}.`);
           checkDistinctScopeNames(server.scopes ?? []);
@@ -330,6 +348,7 @@ export class CognitoModel {
           });
         }
       }
+      andThen();
     } catch (error) {
       this.pools = previousPools;
       this.poolsByRegion = previousByRegion;
@@ -354,6 +373,13 @@ function checkDistinctScopeNames(scopes: readonly ResourceServerScope[]): void {
   }
 }
 
+/** Checks a state dump's shapes (as the API would) and returns it. */
+export function parseState(state: unknown): EmulatorState {
+  const parsed = deserialize(STATE_SHAPE, state);
+  validateConstraints(STATE_SHAPE, parsed);
+  return parsed as unknown as EmulatorState;
+}
+
 const epoch = number();
 
 const STATE_SHAPE = structure(
@@ -364,6 +390,7 @@ const STATE_SHAPE = structure(
         {
           id: userPoolIdShape,
           name: userPoolName,
+          accountId: accountIdShape,
           region: string(),
           creationDate: epoch,
           lastModifiedDate: epoch,
@@ -389,6 +416,8 @@ const STATE_SHAPE = structure(
         ['id', 'name'],
       ),
     ),
+    accessKeys: list(accessKeyShape),
+    roles: list(roleShape),
   },
   ['userPools'],
 );

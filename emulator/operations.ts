@@ -5,7 +5,7 @@
  * unmodified SDK deserializes it.
  */
 import { cognitoError, invalidParameter } from './errors';
-import type { ClientRecord, CognitoModel, ResourceServerRecord, UserPoolRecord } from './model';
+import type { AccountRegion, ClientRecord, CognitoModel, ResourceServerRecord, UserPoolRecord } from './model';
 import type { StatsRecorder } from './stats';
 import type { QuotaCategory, ResourceServerScope } from './types';
 import {
@@ -27,11 +27,10 @@ import {
   userPoolName,
 } from './validation';
 
-export interface OperationContext {
+export interface OperationContext extends AccountRegion {
   model: CognitoModel;
   stats: StatsRecorder;
-  /** The Region of the call, from its credential scope. */
-  region: string;
+  /** The emulator's clock at the call. */
   nowMs: number;
 }
 
@@ -127,7 +126,7 @@ function checkOAuthFlows(settings: Record<string, unknown>): void {
 // ---- Operations ----
 
 const poolOf = (input: Record<string, unknown>, context: OperationContext): UserPoolRecord =>
-  context.model.getUserPool(input.UserPoolId as string, context.region);
+  context.model.getUserPool(input.UserPoolId as string, context);
 
 const resourceServerInput = (input: Record<string, unknown>): ResourceServerRecord => ({
   identifier: input.Identifier as string,
@@ -159,7 +158,7 @@ const definitions: OperationDefinition[] = [
       ['PoolName'],
     ),
     run(input, context) {
-      const pool = context.model.createUserPool(context.region, input.PoolName as string, {
+      const pool = context.model.createUserPool(context, input.PoolName as string, {
         deletionProtection: input.DeletionProtection as 'ACTIVE' | 'INACTIVE' | undefined,
         tags: input.UserPoolTags as Record<string, string> | undefined,
       });
@@ -179,7 +178,9 @@ const definitions: OperationDefinition[] = [
     category: 'UserPoolRead',
     input: structure({ MaxResults: integer(1, 60), NextToken: paginationKey }, ['MaxResults']),
     run(input, context) {
-      const page = context.model.listUserPools(context.region).page(decodeToken(context.region, input.NextToken), input.MaxResults as number);
+      // The token is bound to the account and Region it lists.
+      const scope = `${context.accountId}/${context.region}`;
+      const page = context.model.listUserPools(context).page(decodeToken(scope, input.NextToken), input.MaxResults as number);
       const body: Record<string, unknown> = {
         UserPools: page.items.map((pool) => ({
           Id: pool.id,
@@ -189,7 +190,7 @@ const definitions: OperationDefinition[] = [
           CreationDate: pool.creationDate,
         })),
       };
-      if (page.nextAfter !== undefined) body.NextToken = encodeToken(context.region, page.nextAfter);
+      if (page.nextAfter !== undefined) body.NextToken = encodeToken(scope, page.nextAfter);
       return body;
     },
   },
@@ -198,7 +199,7 @@ const definitions: OperationDefinition[] = [
     category: 'UserPoolUpdate',
     input: structure({ UserPoolId: userPoolId }, ['UserPoolId']),
     run(input, context) {
-      context.model.deleteUserPool(input.UserPoolId as string, context.region);
+      context.model.deleteUserPool(input.UserPoolId as string, context);
       return {};
     },
   },
@@ -248,7 +249,7 @@ const definitions: OperationDefinition[] = [
     run(input, context) {
       const pool = poolOf(input, context);
       context.model.deleteResourceServer(pool, input.Identifier as string);
-      context.stats.recordDelete(pool.id, input.Identifier as string, context.nowMs);
+      context.stats.recordDelete({ userPoolId: pool.id, identifier: input.Identifier as string, accountId: pool.accountId, region: pool.region }, context.nowMs);
       return {};
     },
   },

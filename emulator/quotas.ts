@@ -2,8 +2,8 @@
  * Cognito's request-rate quotas, enforced over a sliding second.
  *
  * A call is accepted when fewer than `limit` calls were accepted in the last
- * 1000 ms, for both its category (per account and Region) and its user pool and
- * operation. Because the window slides, every fixed 1-second bucket of the
+ * 1000 ms, for both its category (in its account and Region: each account and
+ * Region has its own budget) and its user pool and operation. Because the window slides, every fixed 1-second bucket of the
  * accepted-calls histogram is within the limit too, which a fixed window would
  * not guarantee (up to twice the limit across a bucket boundary). A refused
  * call is not recorded, so retrying hard does not lock a caller out.
@@ -40,6 +40,7 @@ class SlidingWindow {
 }
 
 export interface QuotaCall {
+  accountId: string;
   region: string;
   category: QuotaCategory;
   operation: string;
@@ -62,7 +63,7 @@ export class QuotaLimiter {
     if (!config.enabled) return true;
 
     const categoryLimit = Math.max(0, config.categories[call.category] - (this.backgroundLoad()[call.category] ?? 0));
-    const categoryWindow = this.window(`${call.region}\u0000${call.category}`);
+    const categoryWindow = this.window(`${call.accountId}\u0000${call.region}\u0000${call.category}`);
     if (categoryWindow.count(now) >= categoryLimit) return false;
 
     let poolWindow: SlidingWindow | undefined;

@@ -1,11 +1,13 @@
 /**
  * Bulk seeding for tests and benchmarks: explicit pools, or a generator that
- * builds thousands of pools in a few seconds. Seeding skips the rate quotas but
- * not the model: shapes, per-pool limits, duplicates and scope existence are
- * checked as the API would. All or nothing: on any error the pools this
- * request created are removed again.
+ * builds thousands of pools in a few seconds, in any account; plus access keys
+ * of other accounts and roles to assume. Seeding skips the rate quotas but not
+ * the model: shapes, per-pool limits, duplicates and scope existence are
+ * checked as the API would. All or nothing: on any error the keys, roles and
+ * pools this request created are removed again.
  */
 import { invalidParameter } from './errors';
+import { accessKeyShape, accountIdShape, roleShape, type Identities } from './identities';
 import { CLIENT_DEFAULTS } from './operations';
 import { regionOfPoolId, type CognitoModel, type UserPoolRecord } from './model';
 import type { SeedGenerator, SeedRequest, SeedResult, SeedUserPool } from './types';
@@ -38,6 +40,7 @@ const SEED_SHAPE = structure({
       {
         id: userPoolId,
         name: userPoolName,
+        accountId: accountIdShape,
         region: REGION,
         resourceServers: list(structure({ identifier, name: resourceServerName, scopes: resourceServerScopes }, ['identifier', 'name'])),
         clients: list(structure({ clientName, clientId, allowedOAuthScopes: list(oauthScope, MAX_SCOPES_PER_CLIENT) }, ['clientName'])),
@@ -53,22 +56,39 @@ const SEED_SHAPE = structure({
       region: REGION,
       identifierPrefix: string({ min: 1, max: 200, pattern: IDENTIFIER_PATTERN }),
       clientsPerPool: integer(0),
+      accountId: accountIdShape,
     },
     ['pools', 'serversPerPool', 'scopesPerServer'],
   ),
+  credentials: list(accessKeyShape),
+  roles: list(roleShape),
 });
 
-export function seedModel(model: CognitoModel, body: unknown): SeedResult {
+export function seedModel(model: CognitoModel, identities: Identities, body: unknown): SeedResult {
   const request = deserialize(SEED_SHAPE, body) as SeedRequest;
   validateConstraints(SEED_SHAPE, request as Record<string, unknown>);
 
   const created: UserPoolRecord[] = [];
-  const result: SeedResult = { userPools: [], resourceServers: 0, clients: 0 };
+  const keys: string[] = [];
+  const roles: string[] = [];
+  const result: SeedResult = { userPools: [], resourceServers: 0, clients: 0, credentials: 0, roles: 0 };
   try {
+    for (const key of request.credentials ?? []) {
+      identities.addKey(key);
+      keys.push(key.accessKeyId);
+      result.credentials++;
+    }
+    for (const role of request.roles ?? []) {
+      identities.addRole(role);
+      roles.push(role.arn);
+      result.roles++;
+    }
     for (const pool of request.userPools ?? []) seedPool(model, pool, created, result);
     if (request.generate) generate(model, request.generate, created, result);
   } catch (error) {
     for (const pool of created) model.removePool(pool);
+    for (const key of keys) identities.removeKey(key);
+    for (const role of roles) identities.removeRole(role);
     throw error;
   }
   return result;
@@ -79,7 +99,7 @@ function seedPool(model: CognitoModel, seed: SeedUserPool, created: UserPoolReco
   if (seed.id !== undefined && regionOfPoolId(seed.id) !== region) {
     throw invalidParameter(`User pool id ${seed.id} does not belong to Region ${region}.`);
   }
-  const pool = model.createUserPool(region, seed.name, { id: seed.id });
+  const pool = model.createUserPool({ accountId: seed.accountId ?? model.defaultAccountId, region }, seed.name, { id: seed.id });
   created.push(pool);
   for (const server of seed.resourceServers ?? []) {
     model.createResourceServer(pool, { identifier: server.identifier, name: server.name, scopes: server.scopes ?? [] });
@@ -96,18 +116,18 @@ function seedPool(model: CognitoModel, seed: SeedUserPool, created: UserPoolReco
     clients.push({ clientId: stored.clientId, clientName: stored.clientName });
     result.clients++;
   }
-  result.userPools.push({ id: pool.id, name: pool.name, clients });
+  result.userPools.push({ id: pool.id, name: pool.name, accountId: pool.accountId, clients });
 }
 
 function generate(model: CognitoModel, spec: SeedGenerator, created: UserPoolRecord[], result: SeedResult): void {
-  const region = spec.region ?? DEFAULT_REGION;
+  const where = { accountId: spec.accountId ?? model.defaultAccountId, region: spec.region ?? DEFAULT_REGION };
   const prefix = spec.identifierPrefix ?? 'https://api.example.com/';
   const longest = `${prefix}pool-${spec.pools}/server-${spec.serversPerPool}`;
   if (longest.length > 256) throw invalidParameter(`Generated identifiers would be longer than 256 characters (${longest}).`);
 
   const scopes = Array.from({ length: spec.scopesPerServer }, (_, k) => ({ ScopeName: `scope-${k + 1}`, ScopeDescription: `Generated scope ${k + 1}` }));
   for (let p = 1; p <= spec.pools; p++) {
-    const pool = model.createUserPool(region, `generated-pool-${p}`);
+    const pool = model.createUserPool(where, `generated-pool-${p}`);
     created.push(pool);
     const firstScopes: string[] = [];
     for (let s = 1; s <= spec.serversPerPool; s++) {
@@ -122,6 +142,6 @@ function generate(model: CognitoModel, spec: SeedGenerator, created: UserPoolRec
       clients.push({ clientId: stored.clientId, clientName: stored.clientName });
       result.clients++;
     }
-    result.userPools.push({ id: pool.id, name: pool.name, clients });
+    result.userPools.push({ id: pool.id, name: pool.name, accountId: pool.accountId, clients });
   }
 }

@@ -1,23 +1,25 @@
 /**
- * The HTTP side: a Node `http` server that speaks AWS JSON 1.1 at `POST /`
- * (answered by EmulatorCore) and serves the control API under `/_emulator/`.
+ * The HTTP side: a Node `http` server that speaks AWS JSON 1.1 (Cognito) and
+ * the AWS Query protocol (STS AssumeRole) at `POST /` (answered by
+ * EmulatorCore) and serves the control API under `/_emulator/`.
  *
- * It must never crash or hang on any input: bodies are capped (an oversized API
- * body is read to the end and answered 413 so the client sees a response, not a
+ * It must never crash or hang on any input (unless a `hang` fault asks it to
+ * leave a request unanswered): bodies are capped (an oversized API body is
+ * read to the end and answered 413 so the client sees a response, not a
  * reset), every handler error becomes a JSON error response, and close() ends
- * pending latency waits and open keep-alive sockets.
+ * pending latency waits, unanswered requests and open keep-alive sockets.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConfigStore, DEFAULT_ACCOUNT_ID, DEFAULT_TEST_CREDENTIALS } from './config';
+import { ACCOUNT_ID_PATTERN, ConfigStore, DEFAULT_ACCOUNT_ID, DEFAULT_TEST_CREDENTIALS } from './config';
 import { CONTROL_PREFIX, handleControl } from './control';
 import { EmulatorControl } from './control-client';
 import { EmulatorCore, errorAnswer, type ApiAnswer } from './core';
 import { CognitoError, cognitoError, internalError, serializationError } from './errors';
 import { IdGenerator } from './ids';
 import { randomSeed } from './random';
-import type { EmulatorConfigPatch, EmulatorOptions } from './types';
+import type { EmulatorConfigPatch, EmulatorOptions, TestCredentials } from './types';
 
 export interface RunningEmulator {
   /** http://127.0.0.1:PORT, for the SDK's `endpoint` option. */
@@ -36,13 +38,20 @@ const MAX_CONTROL_BODY_BYTES = 512 * 1024 * 1024;
 const MAX_DRAINED_BYTES = 64 * 1024 * 1024;
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
-  const config = new ConfigStore(options.accountId ?? DEFAULT_ACCOUNT_ID, options.faultSeed ?? randomSeed());
-  for (const credentials of options.credentials ?? [DEFAULT_TEST_CREDENTIALS]) config.credentials.set(credentials.accessKeyId, { ...credentials });
+  const accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
+  if (!ACCOUNT_ID_PATTERN.test(accountId)) throw cognitoError('InvalidConfigException', `accountId must be 12 digits, got '${accountId}'`);
+  const config = new ConfigStore(accountId, options.faultSeed ?? randomSeed());
+  for (const credentials of options.credentials ?? ([DEFAULT_TEST_CREDENTIALS] as TestCredentials[])) {
+    if (credentials.accountId !== undefined && !ACCOUNT_ID_PATTERN.test(credentials.accountId)) {
+      throw cognitoError('InvalidConfigException', `credentials: the accountId of ${credentials.accessKeyId} must be 12 digits, got '${credentials.accountId}'`);
+    }
+    config.credentials.set(credentials.accessKeyId, { ...credentials });
+  }
   config.apply(configPatchOf(options));
 
   const core = new EmulatorCore(config, new IdGenerator(options.idSeed), options.stateFile);
-  if (options.state) core.model.load(options.state);
-  if (options.stateFile && existsSync(options.stateFile)) core.model.load(JSON.parse(readFileSync(options.stateFile, 'utf8')));
+  if (options.state) core.loadState(options.state);
+  if (options.stateFile && existsSync(options.stateFile)) core.loadState(JSON.parse(readFileSync(options.stateFile, 'utf8')));
   if (options.seed) core.seed(options.seed);
 
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
@@ -151,6 +160,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-la
 
 function send(res: ServerResponse, answer: ApiAnswer): void {
   if (res.headersSent || res.destroyed) return;
+  // Left open on purpose: the client gives up, or close() destroys the socket.
+  if (answer.kind === 'hang') return;
   if (answer.kind === 'drop') {
     res.socket?.destroy();
     return;

@@ -21,7 +21,7 @@ export type QuotaCategory =
 
 export interface QuotaConfig {
   enabled: boolean;
-  /** Accepted requests per sliding second, per account and Region. */
+  /** Accepted requests per sliding second, for each account and Region separately. */
   categories: Record<QuotaCategory, number>;
   /** Accepted requests per sliding second for one user pool and one operation (Cognito: 5). */
   perPoolPerOperation: number;
@@ -61,6 +61,19 @@ export interface OperationFaults {
   dropBeforeProcessing?: number;
   /** The operation runs, then the socket is destroyed: a lost response to a call that succeeded. */
   dropAfterProcessing?: number;
+  /**
+   * HTTP 429 with a plain-text body and no Cognito error type, as a proxy or
+   * load balancer in front of the service would answer.
+   */
+  http429?: number;
+  /** HTTP 503 with a plain-text body and no Cognito error type. */
+  http503?: number;
+  /** The request is read and never answered (nothing changes) until the client gives up or the emulator closes. */
+  hang?: number;
+  /** The operation runs, then the request is never answered: a timed-out call that succeeded. */
+  hangAfterProcessing?: number;
+  /** Latency for this operation; replaces `faults.latency` (missing fields are 0). */
+  latency?: Partial<LatencyConfig>;
 }
 
 export interface LatencyConfig {
@@ -83,7 +96,7 @@ export interface FailNextRule {
    * that did not stick (only meaningful for operations whose answer is empty,
    * such as DeleteResourceServer).
    */
-  error: FaultErrorType | 'DropConnection' | 'AcknowledgeWithoutApplying';
+  error: FaultErrorType | 'DropConnection' | 'AcknowledgeWithoutApplying' | 'Hang' | 'Http429' | 'Http503';
 }
 
 export interface FaultConfig {
@@ -110,9 +123,11 @@ export interface TestCredentials {
   secretAccessKey: string;
   /** IAM user name shown in AccessDeniedException messages. */
   userName?: string;
+  /** The 12-digit AWS account the key belongs to; default the emulator's default account. */
+  accountId?: string;
 }
 
-/** Deny rules for one access key: operation names (or 'cognito-idp:Op') or '*'. */
+/** Deny rules for one access key (or one role ARN): operation names (or 'cognito-idp:Op') or '*'. */
 export interface Policy {
   deny: string[];
 }
@@ -121,9 +136,11 @@ export interface Policy {
 
 /** The run-time configuration, as GET /_emulator/config returns it. */
 export interface EmulatorConfig {
+  /** The default account: DEFAULT_TEST_CREDENTIALS and keys without an accountId belong to it. */
   accountId: string;
-  /** Known access keys (secrets are not shown). */
+  /** Access keys of the config (secrets are not shown); seeded keys are in the state. */
   accessKeyIds: string[];
+  /** Keyed by access key id, or by role ARN for every session of that role. */
   policies: Record<string, Policy>;
   quotas: QuotaConfig;
   faults: FaultConfig;
@@ -144,7 +161,7 @@ export interface EmulatorConfigPatch {
   faults?: FaultPatch;
   /** Setting it restarts the PRNG from this seed. */
   faultSeed?: number;
-  /** Replaces all policies. */
+  /** Replaces all policies (keyed by access key id or role ARN). */
   policies?: Record<string, Policy>;
   maxResourceServersPerPool?: number;
   maxClientsPerPool?: number;
@@ -202,6 +219,8 @@ export interface StateClient {
 export interface StateUserPool {
   id: string;
   name: string;
+  /** Dumps always carry it; a loaded pool without it belongs to the default account. */
+  accountId?: string;
   region: string;
   /** Epoch seconds. */
   creationDate: number;
@@ -212,10 +231,25 @@ export interface StateUserPool {
   clients: StateClient[];
 }
 
+/** An IAM role that AssumeRole can assume. */
+export interface RoleDefinition {
+  /** `arn:aws:iam::<12-digit account>:role/<name>` (a path is allowed: `role/ops/<name>`). */
+  arn: string;
+  /** Accounts whose principals may assume it; default: the default account and the role's own account. */
+  trustedAccounts?: string[];
+  /** When set, AssumeRole must pass exactly this ExternalId. */
+  externalId?: string;
+  /** Longest DurationSeconds allowed, 3600 (the IAM default) when absent; at most 43200. */
+  maxSessionDuration?: number;
+}
+
 /** GET /_emulator/state: everything, in creation order. */
 export interface EmulatorState {
   version: 1;
   userPools: StateUserPool[];
+  /** Access keys added by seeds (keys of the config are not part of the state). */
+  accessKeys?: (TestCredentials & { accountId: string })[];
+  roles?: RoleDefinition[];
 }
 
 // ---- Seed ----
@@ -236,6 +270,8 @@ export interface SeedUserPool {
   /** Generated as `<region>_<9 alphanumerics>` when absent. */
   id?: string;
   name: string;
+  /** The 12-digit account that owns the pool; default the default account. */
+  accountId?: string;
   /** Default: the id's prefix, or us-east-1. */
   region?: string;
   resourceServers?: SeedResourceServer[];
@@ -252,18 +288,26 @@ export interface SeedGenerator {
   identifierPrefix?: string;
   /** App clients per pool, each allowed the first scope of every server (at most 50 of them). */
   clientsPerPool?: number;
+  /** Default: the default account. */
+  accountId?: string;
 }
 
-/** POST /_emulator/seed: explicit pools, a generator, or both. Atomic: all or nothing. */
+/** POST /_emulator/seed: explicit pools, a generator, or both, plus access keys and roles. Atomic: all or nothing. */
 export interface SeedRequest {
   userPools?: SeedUserPool[];
   generate?: SeedGenerator;
+  /** More access keys, each in its account (default the default account); an existing key id is refused. */
+  credentials?: TestCredentials[];
+  /** Roles for AssumeRole; an existing ARN is refused. */
+  roles?: RoleDefinition[];
 }
 
 export interface SeedResult {
-  userPools: { id: string; name: string; clients: { clientId: string; clientName: string }[] }[];
+  userPools: { id: string; name: string; accountId: string; clients: { clientId: string; clientName: string }[] }[];
   resourceServers: number;
   clients: number;
+  credentials: number;
+  roles: number;
 }
 
 // ---- Stats ----
@@ -271,23 +315,38 @@ export interface SeedResult {
 export interface AcceptedSecond {
   /** Epoch seconds. */
   second: number;
-  /** Calls accepted by the quotas (whatever their outcome afterwards), per category. */
+  /**
+   * Calls accepted by the quotas (whatever their outcome afterwards), per
+   * category, summed over every account and Region. The quotas hold per
+   * account and Region: read `accounts` when a test uses more than one.
+   */
   categories: Partial<Record<QuotaCategory, number>>;
-  /** Calls accepted, per user pool and operation. */
+  /** Calls accepted per account, Region and category: what each quota saw. */
+  accounts: Record<string, Record<string, Partial<Record<QuotaCategory, number>>>>;
+  /** Calls accepted, per user pool and operation (pool ids are unique across accounts). */
   pools: Record<string, Record<string, number>>;
 }
 
 export interface DeleteRecord {
   userPoolId: string;
   identifier: string;
+  accountId: string;
+  region: string;
   /** ISO 8601. */
   time: string;
 }
 
 export interface EmulatorStats {
-  /** Per operation, per outcome: 'ok' or the error type (or 'DroppedConnection'). */
+  /**
+   * Per operation, per outcome: 'ok' or the error type (or 'DroppedConnection',
+   * 'Hung', 'Http429', ...). STS calls count under 'AssumeRole'.
+   */
   operations: Record<string, Record<string, number>>;
   accepted: { perSecond: AcceptedSecond[] };
   /** Every successful DeleteResourceServer, in order. */
   deletes: DeleteRecord[];
+  /** AssumeRole calls per requested role ARN and outcome ('ok' or the STS error code). */
+  assumeRole: Record<string, Record<string, number>>;
+  /** Injected latency spikes per operation. */
+  latencySpikes: Record<string, number>;
 }

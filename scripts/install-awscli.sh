@@ -1,30 +1,33 @@
 #!/usr/bin/env bash
-# Makes the AWS CLI available for the emulator tests: does nothing when a
-# working `aws` is on PATH, otherwise installs Debian's awscli package with
-# apt-get (updating the package lists first when they are empty or stale).
-# Prints the path of `aws` on success; exits non-zero when it cannot install.
+# Makes the AWS CLI available for the emulator tests and prints every distinct
+# working `aws` binary, one path per line: Debian's awscli (v2, /usr/bin/aws),
+# installed with apt-get when missing, and any other `aws` on PATH (pip's v1 on
+# a fresh machine of this kind). The tests run against each, because v1 and v2
+# parse parameters differently. Exits non-zero only when no AWS CLI works.
 set -euo pipefail
 
-# Debian's package first (what the tests are written against), then any aws on PATH.
-working_aws() {
-  local candidate
-  for candidate in /usr/bin/aws "$(command -v aws 2>/dev/null || true)"; do
-    if [[ -n "$candidate" && -x "$candidate" ]] && "$candidate" --version >/dev/null 2>&1; then
-      echo "$candidate"
-      return 0
-    fi
-  done
-  return 1
+works() {
+  [[ -n "$1" && -x "$1" ]] && "$1" --version >/dev/null 2>&1
 }
 
-if working_aws; then
-  exit 0
+if ! works /usr/bin/aws; then
+  # Not fatal: another aws on PATH may still do.
+  bash "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh" install-awscli awscli ||
+    echo "install-awscli: could not install Debian's awscli; using whatever aws is on PATH" >&2
 fi
 
-bash "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh" install-awscli awscli
+found=0
+declare -A seen=()
+for candidate in /usr/bin/aws $(type -ap aws 2>/dev/null || true); do
+  works "$candidate" || continue
+  real=$(readlink -f "$candidate")
+  [[ -n "${seen[$real]:-}" ]] && continue
+  seen[$real]=1
+  echo "$candidate"
+  found=1
+done
 
-if working_aws; then
-  exit 0
+if [[ $found -eq 0 ]]; then
+  echo "install-awscli: no working AWS CLI (tried Debian's awscli and aws on PATH)" >&2
+  exit 1
 fi
-echo "install-awscli: awscli was installed but 'aws --version' does not run" >&2
-exit 1

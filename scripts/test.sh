@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, typechecks, runs every
-# test, and ends with a plain "N passed, N failed" line.
+# test on Node >= 22 (vitest's forked workers inherit its node binary), and
+# ends with a plain "N passed, N failed" line.
 set -uo pipefail
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo_root"
 
 bash scripts/bootstrap.sh || exit 1
+node_bin_dir=$(bash scripts/install-node.sh) || exit 1
+if [[ -n $node_bin_dir ]]; then
+  export PATH="$node_bin_dir:$PATH"
+fi
+echo "Node $(node --version) ($(command -v node))"
 echo "Typechecking (tsc --noEmit)..."
-npx tsc --noEmit || { echo "0 passed, 1 failed: typecheck"; exit 1; }
+node node_modules/typescript/bin/tsc --noEmit || { echo "0 passed, 1 failed: typecheck"; exit 1; }
 
 report=$(mktemp)
-npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"
+node node_modules/vitest/vitest.mjs run --reporter=default --reporter=json --outputFile.json="$report" "$@"
 status=$?
 node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));

@@ -8,6 +8,7 @@
 import path from 'node:path';
 import type { ActivityConfig } from '../activities';
 import { TEMPORAL_CONNECTION_ENV } from '../common/temporal-connection';
+import { WORKER_DEFAULTS } from '../common/options';
 
 export interface WorkerConfig {
   temporal: { address: string; namespace: string; taskQueue: string };
@@ -38,20 +39,20 @@ export interface WorkerConfig {
  * kept every second after the first two at or under 14, throttled (almost)
  * only in the start-up burst. docs/deployment.md has the numbers.
  */
-export const TASK_QUEUE_RATE_SHARE = 0.8;
+export const TASK_QUEUE_RATE_SHARE = WORKER_DEFAULTS.taskQueueRateShare;
 
 export const ENV_DEFAULTS = {
   // TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and the TLS / API key settings (read by common/temporal-connection.ts).
   ...TEMPORAL_CONNECTION_ENV,
-  TEMPORAL_TASK_QUEUE: 'rs-cleanup',
-  RS_CLEANUP_RATE: '15',
-  RS_CLEANUP_POOL_RATE: '5',
+  TEMPORAL_TASK_QUEUE: WORKER_DEFAULTS.taskQueue,
+  RS_CLEANUP_RATE: String(WORKER_DEFAULTS.deleteRate),
+  RS_CLEANUP_POOL_RATE: String(WORKER_DEFAULTS.deletePoolRate),
   /** '' = RS_CLEANUP_RATE x TASK_QUEUE_RATE_SHARE. */
   RS_CLEANUP_TASK_QUEUE_RATE: '',
-  RS_CLEANUP_READ_RATE: '20',
-  RS_CLEANUP_POOL_READ_RATE: '5',
-  RS_CLEANUP_AUDIT_DIR: 'data/audit',
-  RS_CLEANUP_MAX_CONCURRENT_ACTIVITIES: '200',
+  RS_CLEANUP_READ_RATE: String(WORKER_DEFAULTS.readRate),
+  RS_CLEANUP_POOL_READ_RATE: String(WORKER_DEFAULTS.readPoolRate),
+  RS_CLEANUP_AUDIT_DIR: WORKER_DEFAULTS.auditDir,
+  RS_CLEANUP_MAX_CONCURRENT_ACTIVITIES: String(WORKER_DEFAULTS.maxConcurrentActivities),
   RS_CLEANUP_METRICS_PORT: '',
   RS_CLEANUP_METRICS_HOST: '0.0.0.0',
   TEMPORAL_METRICS_PORT: '',

@@ -5,32 +5,32 @@
  * common/temporal-connection.ts, docs/deployment.md); shuts down gracefully on
  * SIGTERM and SIGINT (running activities finish).
  */
-import { NativeConnection, Runtime } from '@temporalio/worker';
-import pino from 'pino';
+import { makeTelemetryFilterString, NativeConnection, Runtime } from '@temporalio/worker';
+import type { Logger } from 'pino';
 import { readTemporalConnection, TemporalConnectionError } from '../common/temporal-connection';
-import { SECRET_PATHS } from '../activities/audit-log';
 import { ConfigError, readWorkerConfig } from './config';
 import { createCleanupWorker } from './create-worker';
+import { coreLogLevel, createWorkerLogger, temporalSdkLogger } from './logger';
 import { JobMetrics, startMetricsServer, type MetricsServer } from './metrics';
+
+/** Set once the configuration is read: from then on, every line goes through it. */
+let log: Logger | undefined;
 
 async function main(): Promise<void> {
   const config = readWorkerConfig();
   const temporal = readTemporalConnection();
-  // Only `temporal.describe` is ever logged; redact is the second line of defence.
-  const log = pino({
-    level: config.logLevel,
-    base: { service: 'rs-cleanup-worker' },
-    redact: {
-      paths: [...SECRET_PATHS, 'clientCertPair.key', '*.clientCertPair.key', 'tls.clientCertPair.key', '*.tls.clientCertPair.key'],
-      censor: '[redacted]',
-    },
-  });
+  log = createWorkerLogger(config.logLevel);
   // The worker's Runtime installs SIGINT/SIGTERM handlers that shut it down gracefully.
   Runtime.install({
     shutdownSignals: ['SIGINT', 'SIGTERM'],
-    ...(config.metrics.temporalPort !== undefined
-      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `${config.metrics.host}:${config.metrics.temporalPort}` } } } }
-      : {}),
+    // The SDK's own messages, and its core's (forwarded), in the worker's JSON lines.
+    logger: temporalSdkLogger(log),
+    telemetryOptions: {
+      logging: { filter: makeTelemetryFilterString({ core: coreLogLevel(config.logLevel) }), forward: {} },
+      ...(config.metrics.temporalPort !== undefined
+        ? { metrics: { prometheus: { bindAddress: `${config.metrics.host}:${config.metrics.temporalPort}` } } }
+        : {}),
+    },
   });
   const connection = await NativeConnection.connect(temporal.options);
   const metrics = new JobMetrics();
@@ -55,6 +55,7 @@ async function main(): Promise<void> {
   const running = worker.run();
   log.info(
     {
+      node: process.version,
       temporal: temporal.describe,
       taskQueue: config.temporal.taskQueue,
       deleteTaskQueue: worker.deleteWorker.options.taskQueue,
@@ -77,10 +78,12 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
+  // A setting is wrong: one plain line naming it, as the CLI does.
   if (err instanceof ConfigError || err instanceof TemporalConnectionError) {
     console.error(`rs-cleanup worker: ${err.message}`);
     process.exit(2);
   }
-  console.error(err);
+  if (log) log.fatal({ err }, 'worker failed');
+  else console.error(err);
   process.exit(1);
 });

@@ -32,7 +32,8 @@ import type { CleanupActivities } from '../activities';
 import type { InputSource, PreparedInput } from '../activities/prepare-input';
 import type { InputError } from '../common/input-reader';
 import type { CleanupItem, InUsePolicy, ItemResult, Limits, OutcomeCounts, RunContext } from '../common/types';
-import { DEFAULT_LIMITS, definedOnly, emptyCounts } from '../common/types';
+import { definedOnly, emptyCounts } from '../common/types';
+import { DEFAULT_LIMITS, LIMIT_BOUNDS, RUN_DEFAULTS } from '../common/options';
 
 // ---------------------------------------------------------------------------
 // Input, result and progress types
@@ -168,7 +169,7 @@ export const cancelSignal = defineSignal<[reason?: string]>('cancel');
 export const setLimitsUpdate = defineUpdate<Limits, [LimitsUpdate]>('setLimits');
 
 /** Far below Temporal's 2,000 pending activities per execution. */
-export const MAX_WINDOW = 500;
+export const MAX_WINDOW = LIMIT_BOUNDS.maxWindow;
 
 // ---------------------------------------------------------------------------
 // Small pure helpers
@@ -181,8 +182,8 @@ export function validateLimitsUpdate(update: LimitsUpdate): void {
       throw new RangeError(`${name} must be a number above 0 and at most ${max}, got ${value}`);
     }
   };
-  positive('rate', update.rate, 10_000);
-  positive('poolRate', update.poolRate, 10_000);
+  positive('rate', update.rate, LIMIT_BOUNDS.maxRate);
+  positive('poolRate', update.poolRate, LIMIT_BOUNDS.maxRate);
   positive('window', update.window, MAX_WINDOW);
   if (update.window !== undefined && !Number.isInteger(update.window)) {
     throw new RangeError(`window must be a whole number, got ${update.window}`);
@@ -194,7 +195,7 @@ function thresholdReached(t: FailureThreshold | undefined, counts: OutcomeCounts
   if (t.count !== undefined && counts.failed >= t.count) {
     return `failure threshold reached: ${counts.failed} items failed (limit ${t.count})`;
   }
-  if (t.percent !== undefined && done >= (t.minItems ?? 20) && (counts.failed / done) * 100 >= t.percent) {
+  if (t.percent !== undefined && done >= (t.minItems ?? RUN_DEFAULTS.failurePercentMinItems) && (counts.failed / done) * 100 >= t.percent) {
     const pct = ((counts.failed / done) * 100).toFixed(1);
     return `failure threshold reached: ${counts.failed} of ${done} finished items failed (${pct}%, limit ${t.percent}%)`;
   }
@@ -248,9 +249,9 @@ interface PageState {
  */
 export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSummary> {
   const info = workflowInfo();
-  const pageSize = input.pageSize ?? 200;
-  const maxEvents = input.continueAsNewAfterEvents ?? 5_000;
-  const maxAttempts = input.maxAttempts ?? 8;
+  const pageSize = input.pageSize ?? RUN_DEFAULTS.pageSize;
+  const maxEvents = input.continueAsNewAfterEvents ?? RUN_DEFAULTS.continueAsNewAfterEvents;
+  const maxAttempts = input.maxAttempts ?? RUN_DEFAULTS.maxAttempts;
 
   const { prepareInput, checkDependencies, readPlanPage, recordOutcomes, writeManifest } = proxyActivities<CleanupActivities>({
     startToCloseTimeout: '10 minutes',
@@ -261,7 +262,7 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
     taskQueue: input.deleteTaskQueue ?? `${info.taskQueue}-deletes`,
     // Includes waiting in the worker's rate limiter; heartbeats catch a dead worker sooner.
     startToCloseTimeout: '5 minutes',
-    heartbeatTimeout: `${input.heartbeatTimeoutSeconds ?? 30} seconds`,
+    heartbeatTimeout: `${input.heartbeatTimeoutSeconds ?? RUN_DEFAULTS.heartbeatTimeoutSeconds} seconds`,
     retry: {
       initialInterval: '1 second',
       backoffCoefficient: 2,
@@ -287,7 +288,7 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
   const generation = (carried?.generation ?? 0) + 1;
   const recentFinishes: number[] = [];
   let prepared: PreparedRun | undefined = carried?.prepared;
-  const inUsePolicy: InUsePolicy = input.inUse ?? 'skip';
+  const inUsePolicy: InUsePolicy = input.inUse ?? RUN_DEFAULTS.inUse;
 
   setHandler(progressQuery, () => {
     const now = Date.now();

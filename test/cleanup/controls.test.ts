@@ -35,14 +35,15 @@ describe('operator controls on a running cleanup', () => {
 
     // A bad update is refused by the validator and changes nothing.
     await expect(handle.executeUpdate(setLimitsUpdate, { args: [{ window: 5_000 }] })).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
-    const limits = await handle.executeUpdate(setLimitsUpdate, { args: [{ rate: 10, poolRate: 5, window: 8 }] });
-    expect(limits).toEqual({ rate: 10, poolRate: 5, window: 8 });
+    // Slow by configuration (about 1 item/s): dozens of items are left when the cancel comes, however busy the machine.
+    const limits = await handle.executeUpdate(setLimitsUpdate, { args: [{ rate: 1, poolRate: 1, window: 2 }] });
+    expect(limits).toEqual({ rate: 1, poolRate: 1, window: 2 });
     expect((await progress()).limits).toEqual(limits);
 
     await handle.signal(resumeSignal);
-    const resumed = await waitFor(progress, (p) => !p.paused && p.done >= paused.done + 10, 'progress after resume');
+    const resumed = await waitFor(progress, (p) => !p.paused && p.done >= paused.done + 3, 'progress after resume');
     expect(resumed.phase).toBe('running');
-    expect(resumed.inFlight).toBeLessThanOrEqual(8);
+    expect(resumed.inFlight).toBeLessThanOrEqual(2);
 
     await handle.signal(cancelSignal, 'test says stop');
     const summary = await handle.result();

@@ -4,7 +4,10 @@
  *   docker-compose is installed by scripts/install-compose-validator.sh when
  *   missing, and these checks are skipped, saying why, only when it cannot be;
  * - it is valid against the compose-spec JSON schema (vendored beside this file);
- * - it has the production shape docs/deployment.md describes;
+ * - it has the production shape docs/deployment.md describes: images pinned to
+ *   exact tags, the Temporal server and UI at the versions of the dev server the
+ *   suite runs, task-queue fairness on, health checks, ordered start, and the
+ *   CLI service with what `discover` and `restore` need;
  * - every environment variable the worker reads is documented in
  *   docs/deployment.md's table and wired into the `worker` service.
  */
@@ -13,6 +16,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import Ajv2019 from 'ajv/dist/2019';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { temporalBinary } from '../../common/temporal-dev-server';
 import { ENV_DEFAULTS } from '../../worker/config';
 import { REPO_ROOT } from '../helpers/processes';
 
@@ -23,6 +27,7 @@ const SCHEMA = path.join(__dirname, 'compose-spec.json');
 type Environment = Record<string, string | number | boolean | null>;
 interface Service {
   image?: string;
+  command?: string[];
   build?: { context: string; dockerfile?: string };
   user?: string;
   profiles?: string[];
@@ -130,10 +135,10 @@ describe('docker-compose.yml', () => {
     // The schema catches what Compose would: a wrong condition, a misspelt key.
     const broken = JSON.parse(JSON.stringify(file)) as ComposeFile & { services: Record<string, Record<string, unknown>> };
     broken.services.worker!.helthcheck = broken.services.worker!.healthcheck;
-    (broken.services.worker!.depends_on as Record<string, { condition: string }>).temporal!.condition = 'service_ready';
+    (broken.services.worker!.depends_on as Record<string, { condition: string }>)['temporal-namespace']!.condition = 'service_ready';
     expect(validate(broken)).toBe(false);
     expect(validate.errors!.map((e) => e.instancePath)).toEqual(
-      expect.arrayContaining(['/services/worker', '/services/worker/depends_on/temporal/condition']),
+      expect.arrayContaining(['/services/worker', '/services/worker/depends_on/temporal-namespace/condition']),
     );
   });
 
@@ -142,22 +147,36 @@ describe('docker-compose.yml', () => {
     const { services, volumes } = readCompose();
     const active = (profile?: string) =>
       Object.keys(services).filter((name) => !services[name]!.profiles || (profile && services[name]!.profiles!.includes(profile)));
-    expect(active().sort()).toEqual(['data-init', 'postgresql', 'temporal', 'temporal-ui', 'worker']);
-    expect(active('local').sort()).toEqual(['cognito-emulator', 'data-init', 'postgresql', 'temporal', 'temporal-ui', 'worker']);
+    const stack = ['data-init', 'postgresql', 'temporal', 'temporal-namespace', 'temporal-schema', 'temporal-ui', 'worker'];
+    expect(active().sort()).toEqual(stack);
+    expect(active('local').sort()).toEqual(['cognito-emulator', ...stack].sort());
     expect(services['rs-cleanup']!.profiles).toEqual(['cli']);
 
-    expect(services.postgresql!.image).toBe('postgres:16');
-    expect(services.temporal!.image).toMatch(/^temporalio\/auto-setup:1\.2\d\.\d+$/);
+    // Official images at exact tags; the schema and namespace jobs run the admin tools of the server's version.
+    expect(services.postgresql!.image).toMatch(/^postgres:16\.\d+$/);
+    const server = /^temporalio\/server:(\d+\.\d+\.\d+)$/.exec(services.temporal!.image!)?.[1];
+    expect(server, services.temporal!.image).toBeDefined();
+    for (const job of ['temporal-schema', 'temporal-namespace']) {
+      expect(services[job]!.image).toMatch(new RegExp(`^temporalio/admin-tools:${server!.replace(/\./g, '\\.')}-tctl-[\\d.]+-cli-[\\d.]+$`));
+    }
+    const ui = /^temporalio\/ui:(\d+\.\d+\.\d+)$/.exec(services['temporal-ui']!.image!)?.[1];
+    expect(ui, services['temporal-ui']!.image).toBeDefined();
     expect(services.temporal!.environment).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql' });
-    expect(services['temporal-ui']!.image).toMatch(/^temporalio\/ui:\d+\.\d+\.\d+$/);
-    for (const name of ['postgresql', 'temporal', 'worker', 'cognito-emulator']) {
+
+    for (const name of ['postgresql', 'temporal', 'temporal-ui', 'worker', 'cognito-emulator']) {
       expect(services[name]!.healthcheck?.test.length, `${name} has a health check`).toBeGreaterThan(0);
     }
-    expect(services.temporal!.depends_on).toEqual({ postgresql: { condition: 'service_healthy' } });
+    expect(services['temporal-ui']!.healthcheck!.test.join(' ')).toContain('http://127.0.0.1:8080/healthz');
+    // Ordered start: database, schema, server, namespace, then the workers and the CLI.
+    expect(services['temporal-schema']!.depends_on).toEqual({ postgresql: { condition: 'service_healthy' } });
+    expect(services.temporal!.depends_on).toEqual({ 'temporal-schema': { condition: 'service_completed_successfully' } });
+    expect(services['temporal-namespace']!.depends_on).toEqual({ temporal: { condition: 'service_healthy' } });
+    expect(services['temporal-ui']!.depends_on).toEqual({ temporal: { condition: 'service_healthy' } });
     expect(services.worker!.depends_on).toEqual({
-      temporal: { condition: 'service_healthy' },
+      'temporal-namespace': { condition: 'service_completed_successfully' },
       'data-init': { condition: 'service_completed_successfully' },
     });
+    expect(services['rs-cleanup']!.depends_on).toEqual({ 'temporal-namespace': { condition: 'service_completed_successfully' } });
 
     // The worker, CLI and emulator are built from the Dockerfile and run it as is.
     for (const name of ['worker', 'rs-cleanup', 'cognito-emulator', 'data-init']) {
@@ -165,18 +184,58 @@ describe('docker-compose.yml', () => {
       expect(services[name]!.image).toBe(services.worker!.image);
     }
     expect(services.worker!.user).toBeUndefined(); // the image's non-root user
-    const emulatorCommand = (services['cognito-emulator'] as { command: string[] }).command.join(' ');
+    const emulatorCommand = services['cognito-emulator']!.command!.join(' ');
     expect(emulatorCommand).toBe('node --import tsx emulator/main.ts --port 9229 --host 0.0.0.0 --state /data/emulator-state.json');
 
     // Audit files and inputs on a named volume shared by the workers and the CLI; AWS config read-only.
     expect(volumes).toHaveProperty('rs-cleanup-data');
-    expect(services.worker!.volumes).toEqual(expect.arrayContaining(['rs-cleanup-data:/data', '${AWS_CONFIG_DIR:-~/.aws}:/home/node/.aws:ro']));
-    expect(services['rs-cleanup']!.volumes).toEqual(expect.arrayContaining(['rs-cleanup-data:/data']));
+    for (const name of ['worker', 'rs-cleanup']) {
+      expect(services[name]!.volumes, name).toEqual(expect.arrayContaining(['rs-cleanup-data:/data', '${AWS_CONFIG_DIR:-~/.aws}:/home/node/.aws:ro']));
+    }
     expect(services.worker!.environment!.RS_CLEANUP_AUDIT_DIR).toBe('/data/audit');
 
     // Secrets are passed through from the operator's shell, never written here.
-    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'TEMPORAL_API_KEY']) {
+    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'TEMPORAL_API_KEY', 'TEMPORAL_TLS_CLIENT_KEY_DATA']) {
       expect(services.worker!.environment, name).toHaveProperty(name, null);
+      expect(services['rs-cleanup']!.environment, name).toHaveProperty(name, null);
+    }
+  });
+
+  it('runs the Temporal server and UI versions of the dev server the tests use', (ctx) => {
+    if (!compose) return ctx.skip(unavailable);
+    const { services } = readCompose();
+    // "temporal version 1.5.1 (Server 1.29.1, UI 2.42.1)"
+    const reported = spawnSync(temporalBinary(), ['--version'], { encoding: 'utf8' }).stdout;
+    const [, server, ui] = /\(Server (\d+\.\d+\.\d+), UI (\d+\.\d+\.\d+)\)/.exec(reported) ?? [];
+    expect(server, reported).toBeDefined();
+    expect(services.temporal!.image).toBe(`temporalio/server:${server}`);
+    expect(services['temporal-ui']!.image).toBe(`temporalio/ui:${ui}`);
+  });
+
+  it("turns on task-queue fairness in the server's dynamic config", (ctx) => {
+    if (!compose) return ctx.skip(unavailable);
+    const { services } = readCompose();
+    const temporal = services.temporal!;
+    const mount = temporal.volumes!.find((v) => v.endsWith(':ro') && v.includes('/etc/temporal/config/dynamicconfig/'))!;
+    const [hostPath, containerPath] = mount.split(':');
+    expect(`/etc/temporal/${temporal.environment!.DYNAMIC_CONFIG_FILE_PATH}`).toBe(containerPath);
+    const read = spawnSync('/usr/bin/python3', ['-c', 'import json, sys, yaml; json.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout)', path.join(REPO_ROOT, hostPath!)], { encoding: 'utf8' });
+    expect(read.status, read.stderr).toBe(0);
+    expect(JSON.parse(read.stdout)).toMatchObject({ 'matching.enableFairness': [{ value: true }] });
+  });
+
+  it('gives the CLI service what discover and restore need to reach Cognito', (ctx) => {
+    if (!compose) return ctx.skip(unavailable);
+    const { services } = readCompose();
+    const cli = services['rs-cleanup']!.environment!;
+    const worker = services.worker!.environment!;
+    for (const name of ['COGNITO_ENDPOINT', 'AWS_PROFILE', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) {
+      expect(cli, name).toHaveProperty(name);
+      expect(cli[name], name).toEqual(worker[name]);
+    }
+    // And the same Temporal connection settings as the workers.
+    for (const name of Object.keys(worker).filter((n) => n.startsWith('TEMPORAL_') && n !== 'TEMPORAL_METRICS_PORT')) {
+      expect(cli[name], name).toEqual(worker[name]);
     }
   });
 });

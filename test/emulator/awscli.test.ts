@@ -1,9 +1,12 @@
 /**
- * The emulator against a second, independent client: the AWS CLI (Debian's
- * awscli package, installed by scripts/install-awscli.sh when missing), with
- * signature verification on, so its real SigV4 signing is checked too.
+ * The emulator against independent clients: every AWS CLI on the machine
+ * (Debian's awscli v2, installed by scripts/install-awscli.sh when missing, and
+ * pip's v1 where it is on PATH), with signature verification on, so their real
+ * SigV4 signing is checked too.
  */
 import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -18,26 +21,40 @@ interface CliResult {
   stderr: string;
 }
 
-describe('AWS CLI against the emulator', () => {
-  let aws: string | undefined;
-  let skipReason = '';
+/** Every distinct working AWS CLI, with its version line (`aws-cli/2.9.19 ...`). */
+function awsClis(): { path: string; version: string }[] {
+  const install = spawnSync('bash', [path.join(repoRoot, 'scripts/install-awscli.sh')], { encoding: 'utf8', timeout: 600_000 });
+  if (install.status !== 0) {
+    console.warn(`AWS CLI unavailable, skipping: ${install.stderr?.trim() || install.error?.message || `exit ${install.status}`}`);
+    return [];
+  }
+  return install.stdout.trim().split('\n').filter(Boolean).map((cli) => ({
+    path: cli,
+    version: spawnSync(cli, ['--version'], { encoding: 'utf8' }).stdout.trim().split(' ')[0] ?? 'aws-cli',
+  }));
+}
+
+const clis = awsClis();
+// The whole file is skipped (and says so) only when no AWS CLI can be installed at all.
+const describeEach = clis.length > 0 ? describe.each(clis) : describe.skip.each([{ path: 'aws', version: 'none' }]);
+
+describeEach('AWS CLI ($version at $path) against the emulator', ({ path: aws }) => {
   let emulator: RunningEmulator;
   let poolId: string;
+  let configDir: string;
 
   beforeAll(async () => {
-    const install = spawnSync('bash', [path.join(repoRoot, 'scripts/install-awscli.sh')], { encoding: 'utf8', timeout: 600_000 });
-    if (install.status === 0 && install.stdout.trim()) aws = install.stdout.trim().split('\n').pop();
-    else {
-      skipReason = `AWS CLI unavailable, skipping: ${install.stderr?.trim() || install.error?.message || `exit ${install.status}`}`;
-      console.warn(skipReason);
-    }
+    // AWS CLI v1 fetches a parameter value starting with https:// as a URL
+    // (`--identifier https://api.example.com`) unless told not to; v2 accepts the setting too.
+    configDir = mkdtempSync(path.join(os.tmpdir(), 'rs-cleanup-awscli-'));
+    writeFileSync(path.join(configDir, 'config'), '[default]\ncli_follow_urlparam = false\n');
     emulator = await startEmulator({ port: 0, quotas: false, verifySignatures: true });
-  }, 660_000);
+  });
   afterAll(async () => {
     await emulator?.close();
+    rmSync(configDir, { recursive: true, force: true });
   });
-  beforeEach(async (context) => {
-    if (!aws) context.skip(skipReason);
+  beforeEach(async () => {
     await emulator.control.reset();
     poolId = (await emulator.control.seed({ userPools: [{ name: 'cli' }] })).userPools[0]!.id;
   });
@@ -48,7 +65,7 @@ describe('AWS CLI against the emulator', () => {
       HOME: process.env.HOME,
       AWS_ACCESS_KEY_ID: credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-      AWS_CONFIG_FILE: '/dev/null',
+      AWS_CONFIG_FILE: path.join(configDir, 'config'),
       AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
       AWS_PAGER: '',
       AWS_CLI_AUTO_PROMPT: 'off',
@@ -58,7 +75,7 @@ describe('AWS CLI against the emulator', () => {
     };
     // Asynchronous on purpose: the emulator answers from this very event loop.
     try {
-      const { stdout, stderr } = await run(aws!, ['cognito-idp', ...args, '--endpoint-url', emulator.url, '--region', 'us-east-1', '--output', 'json'], { env, timeout: 60_000 });
+      const { stdout, stderr } = await run(aws, ['cognito-idp', ...args, '--endpoint-url', emulator.url, '--region', 'us-east-1', '--output', 'json'], { env, timeout: 60_000 });
       return { code: 0, stdout, stderr };
     } catch (error) {
       const e = error as { code?: number; stdout?: string; stderr?: string };

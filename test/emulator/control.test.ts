@@ -15,7 +15,7 @@ import {
   ListResourceServersCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { EmulatorControl, startEmulator, type EmulatorState, type RunningEmulator } from '../../emulator';
-import { DEFAULT_TEST_CREDENTIALS } from '../../emulator';
+import { DEFAULT_ACCOUNT_ID, DEFAULT_TEST_CREDENTIALS } from '../../emulator';
 import { caught, sdkClient } from './helpers';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 
@@ -49,7 +49,7 @@ describe('emulator control API', () => {
     expect(result.clients).toBe(2);
     expect(result.userPools[0]!.id).toMatch(/^us-east-1_[0-9a-zA-Z]{9}$/);
     expect(result.userPools[0]!.clients[1]).toEqual({ clientId: 'fixedclientid123', clientName: 'fixed' });
-    expect(result.userPools[1]).toEqual({ id: 'eu-west-1_Fixed1234', name: 'european', clients: [] });
+    expect(result.userPools[1]).toEqual({ id: 'eu-west-1_Fixed1234', name: 'european', accountId: DEFAULT_ACCOUNT_ID, clients: [] });
 
     const client = sdkClient(emulator);
     try {
@@ -164,14 +164,16 @@ describe('emulator control API', () => {
     }
     const stats = await emulator.control.stats();
     expect(stats.operations).toEqual({ DeleteResourceServer: { ok: 1, ResourceNotFoundException: 1 }, CreateResourceServer: { ok: 1 } });
-    expect(stats.deletes).toEqual([{ userPoolId: poolId, identifier: 'x', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) }]);
+    expect(stats.deletes).toEqual([
+      { userPoolId: poolId, identifier: 'x', accountId: DEFAULT_ACCOUNT_ID, region: 'us-east-1', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
+    ]);
     const accepted = stats.accepted.perSecond;
     expect(accepted.reduce((n, s) => n + (s.categories.UserPoolResourceUpdate ?? 0), 0)).toBe(3);
     expect(accepted.reduce((n, s) => n + (s.pools[poolId]?.DeleteResourceServer ?? 0), 0)).toBe(2);
     for (const s of accepted) expect(Math.abs(s.second * 1000 - Date.now())).toBeLessThan(120_000);
 
     await emulator.control.resetStats();
-    expect(await emulator.control.stats()).toEqual({ operations: {}, accepted: { perSecond: [] }, deletes: [] });
+    expect(await emulator.control.stats()).toEqual({ operations: {}, accepted: { perSecond: [] }, deletes: [], assumeRole: {}, latencySpikes: {} });
     expect((await emulator.control.state()).userPools).toHaveLength(1);
 
     await emulator.control.reset();

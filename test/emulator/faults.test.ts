@@ -1,12 +1,19 @@
 /**
  * Fault injection: seeded random errors, "fail the next N", latency, dropped
- * connections and background load. Assertions are on outcomes and lower
+ * connections, requests never answered, status-only 429/503, a storm on reads
+ * and deletes, and background load. Assertions are on outcomes and lower
  * bounds of time, never on tight timings.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DeleteResourceServerCommand, DescribeResourceServerCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../emulator';
-import { caught, rawCall, sdkClient } from './helpers';
+import {
+  CognitoIdentityProviderClient,
+  DeleteResourceServerCommand,
+  DescribeResourceServerCommand,
+  DescribeUserPoolCommand,
+  ListResourceServersCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { DEFAULT_TEST_CREDENTIALS, startEmulator, type EmulatorOptions, type RunningEmulator } from '../../emulator';
+import { amzDate, authorizationHeader, caught, rawCall, sdkClient, sleep } from './helpers';
 
 async function outcomeSequence(options: EmulatorOptions, calls: number): Promise<string[]> {
   const emulator = await startEmulator({ port: 0, quotas: false, ...options });
@@ -117,11 +124,12 @@ describe('emulator faults', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(390);
 
     // The control API is never delayed.
-    await emulator.control.setConfig({ faults: { latency: { fixedMs: 5_000, spikeProbability: 0 } } });
+    // A minute of latency against a half-minute bound: a wide margin however busy the machine.
+    await emulator.control.setConfig({ faults: { latency: { fixedMs: 60_000, spikeProbability: 0 } } });
     started = Date.now();
     await emulator.control.stats();
     await emulator.control.setConfig({ faults: { latency: { fixedMs: 0 } } });
-    expect(Date.now() - started).toBeLessThan(4_000);
+    expect(Date.now() - started).toBeLessThan(30_000);
   });
 
   it('drops connections: a network error in the SDK, before or after the change', async () => {
@@ -182,6 +190,185 @@ describe('emulator faults', () => {
       /InvalidConfigException: faults.operations.DeleteResourceServer.throttle must be <= 1/,
     );
     await expect(emulator.control.setConfig({ faults: { operations: { NoSuchOperation: {} } } })).rejects.toThrow(/not a known setting/);
+    await expect(emulator.control.setConfig({ faults: { operations: { DeleteResourceServer: { latency: { spikeProbability: 1.5 } } } } })).rejects.toThrow(
+      'InvalidConfigException: faults.operations.DeleteResourceServer.latency.spikeProbability must be <= 1',
+    );
+    await expect(emulator.control.setConfig({ faults: { operations: { DeleteResourceServer: { hangs: 1 } as never } } })).rejects.toThrow(
+      'InvalidConfigException: faults.operations.DeleteResourceServer.hangs is not a known setting',
+    );
+    await expect(emulator.control.setConfig({ faults: { failNext: [{ count: 1, error: 'Http418' as never }] } })).rejects.toThrow(/failNext\[0\]\.error must be one of .*Hang, Http429, Http503/);
     expect(await emulator.control.config()).toEqual(before);
+  });
+
+  it('hangs: the request is read and never answered, so the SDK request timeout fires; nothing changes; the SDK retries it', async () => {
+    await emulator.control.setConfig({ faults: { failNext: [{ operation: 'DeleteResourceServer', count: 1, error: 'Hang' }] } });
+    const impatient = impatientClient(emulator, 1);
+    const retrying = impatientClient(emulator, 2);
+    try {
+      const timedOut = await caught(impatient.send(new DeleteResourceServerCommand({ UserPoolId: poolId, Identifier: 'rs-0' })));
+      expect(timedOut).toMatchObject({ name: 'TimeoutError', status: undefined });
+      expect(await identifiers()).toContain('rs-0');
+      expect((await emulator.control.stats()).deletes).toEqual([]);
+
+      await emulator.control.setConfig({ faults: { failNext: [{ operation: 'DeleteResourceServer', count: 1, error: 'Hang' }] } });
+      expect((await retrying.send(new DeleteResourceServerCommand({ UserPoolId: poolId, Identifier: 'rs-0' }))).$metadata.attempts).toBe(2);
+    } finally {
+      impatient.destroy();
+      retrying.destroy();
+    }
+    expect((await emulator.control.stats()).operations.DeleteResourceServer).toEqual({ Hung: 2, ok: 1 });
+  });
+
+  it('a hang after processing applies the change and times out: the delete happened although the caller saw a timeout', async () => {
+    await emulator.control.setConfig({ faults: { operations: { DeleteResourceServer: { hangAfterProcessing: 1 } } } });
+    const impatient = impatientClient(emulator, 1);
+    try {
+      expect(await caught(impatient.send(new DeleteResourceServerCommand({ UserPoolId: poolId, Identifier: 'rs-3' })))).toMatchObject({ name: 'TimeoutError' });
+    } finally {
+      impatient.destroy();
+    }
+    await emulator.control.setConfig({ faults: { operations: {} } });
+    const client = sdkClient(emulator, { maxAttempts: 1 });
+    try {
+      // What a retry meets: the server is already gone.
+      expect(await caught(client.send(new DeleteResourceServerCommand({ UserPoolId: poolId, Identifier: 'rs-3' })))).toMatchObject({ name: 'ResourceNotFoundException' });
+    } finally {
+      client.destroy();
+    }
+    const stats = await emulator.control.stats();
+    expect(stats.operations.DeleteResourceServer).toEqual({ HungAfterProcessing: 1, ResourceNotFoundException: 1 });
+    expect(stats.deletes.map((d) => d.identifier)).toEqual(['rs-3']);
+  });
+
+  it('close() ends a hung request at once', async () => {
+    const hanging = await startEmulator({ port: 0, quotas: false, faults: { operations: { '*': { hang: 1 } } } });
+    const client = sdkClient(hanging, { maxAttempts: 1 });
+    try {
+      const pending = caught(client.send(new DescribeUserPoolCommand({ UserPoolId: 'us-east-1_Nothing' })));
+      await waitForOutcome(hanging, 'DescribeUserPool', 'Hung');
+      await hanging.close();
+      expect((await pending).code).toMatch(/ECONNRESET|EPIPE|ECONNREFUSED/);
+    } finally {
+      client.destroy();
+      await hanging.close();
+    }
+  });
+
+  it('answers 429 and 503 with a plain-text body and no Cognito error type, as a proxy would; the SDK retries both', async () => {
+    await emulator.control.setConfig({
+      faults: {
+        failNext: [
+          { operation: 'DescribeResourceServer', count: 1, error: 'Http429' },
+          { operation: 'DescribeResourceServer', count: 1, error: 'Http503' },
+        ],
+      },
+    });
+    const raw = async () => {
+      const response = await fetch(emulator.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-amz-json-1.1',
+          'x-amz-target': 'AWSCognitoIdentityProviderService.DescribeResourceServer',
+          'x-amz-date': amzDate(),
+          authorization: authorizationHeader(),
+        },
+        body: JSON.stringify({ UserPoolId: poolId, Identifier: 'rs-0' }),
+      });
+      return { status: response.status, type: response.headers.get('content-type'), errorType: response.headers.get('x-amzn-errortype'), body: await response.text() };
+    };
+    expect(await raw()).toEqual({ status: 429, type: 'text/plain', errorType: null, body: 'Too Many Requests' });
+    expect(await raw()).toEqual({ status: 503, type: 'text/plain', errorType: null, body: 'Service Unavailable' });
+
+    // Through the SDK: no modeled error, only the status; retried as throttling (429) and transient (503).
+    await emulator.control.setConfig({ faults: { failNext: [{ operation: 'DescribeResourceServer', count: 1, error: 'Http429' }] } });
+    const once = sdkClient(emulator, { maxAttempts: 1 });
+    const retrying = sdkClient(emulator, { maxAttempts: 3 });
+    try {
+      const error = await caught(once.send(new DescribeResourceServerCommand({ UserPoolId: poolId, Identifier: 'rs-0' })));
+      expect(error.status).toBe(429);
+      expect(error.name).not.toMatch(/Exception$/);
+      await emulator.control.setConfig({ faults: { failNext: [{ operation: 'DescribeResourceServer', count: 1, error: 'Http429' }, { operation: 'DescribeResourceServer', count: 1, error: 'Http503' }] } });
+      const answer = await retrying.send(new DescribeResourceServerCommand({ UserPoolId: poolId, Identifier: 'rs-0' }));
+      expect(answer.$metadata.attempts).toBe(3);
+    } finally {
+      once.destroy();
+      retrying.destroy();
+    }
+    expect((await emulator.control.stats()).operations.DescribeResourceServer).toEqual({ Http429: 3, Http503: 2, ok: 1 });
+  });
+});
+
+/** A client that gives up after 1 s (a wide margin for a local call), as the cleanup's Cognito clients do after 10 s. */
+function impatientClient(emulator: RunningEmulator, maxAttempts: number): CognitoIdentityProviderClient {
+  return new CognitoIdentityProviderClient({
+    region: 'us-east-1',
+    endpoint: emulator.url,
+    credentials: { ...DEFAULT_TEST_CREDENTIALS },
+    maxAttempts,
+    requestHandler: { requestTimeout: 1_000, throwOnRequestTimeout: true },
+  });
+}
+
+/** A storm: one setConfig call, the same faults on reads and deletes. */
+const STORM = {
+  throttle: 0.2,
+  internalError: 0.05,
+  dropBeforeProcessing: 0.02,
+  dropAfterProcessing: 0.02,
+  latency: { spikeProbability: 0.05, spikeMs: 20 },
+};
+
+async function waitForOutcome(emulator: RunningEmulator, operation: string, outcome: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if ((await emulator.control.stats()).operations[operation]?.[outcome]) return;
+    await sleep(50);
+  }
+  throw new Error(`no ${operation} ${outcome} recorded`);
+}
+
+async function stormRun(faultSeed: number) {
+  const emulator = await startEmulator({ port: 0, quotas: false });
+  const client = sdkClient(emulator, { maxAttempts: 1 });
+  try {
+    const seeded = await emulator.control.seed({ generate: { pools: 8, serversPerPool: 25, scopesPerServer: 1 } });
+    await emulator.control.setConfig({ faultSeed, faults: { operations: { DescribeResourceServer: STORM, DeleteResourceServer: STORM } } });
+    const outcome = (call: Promise<unknown>) => call.then(() => 'ok', (error: Error & { code?: string }) => error.code ?? error.name);
+    const seen: string[] = [];
+    for (const [p, pool] of seeded.userPools.entries()) {
+      seen.push(await outcome(client.send(new ListResourceServersCommand({ UserPoolId: pool.id }))));
+      for (let s = 1; s <= 25; s++) {
+        const target = { UserPoolId: pool.id, Identifier: `https://api.example.com/pool-${p + 1}/server-${s}` };
+        seen.push(await outcome(client.send(new DescribeResourceServerCommand(target))));
+        seen.push(await outcome(client.send(new DeleteResourceServerCommand(target))));
+      }
+    }
+    const stats = await emulator.control.stats();
+    return { seen, operations: stats.operations, latencySpikes: stats.latencySpikes, deletes: stats.deletes.length };
+  } finally {
+    client.destroy();
+    await emulator.close();
+  }
+}
+
+describe('a seeded fault storm on reads and deletes', () => {
+  it('is one setConfig call: throttling, internal errors, drops before and after, and spikes on both operations, the same for the same seed', async () => {
+    const first = await stormRun(7);
+    const second = await stormRun(7);
+    expect(second).toEqual(first);
+
+    for (const operation of ['DescribeResourceServer', 'DeleteResourceServer']) {
+      const counts = first.operations[operation]!;
+      const total = Object.values(counts).reduce((a, b) => a + b, 0);
+      expect(total).toBe(200);
+      // 200 draws at 20%: a fixed seed gives a fixed count; these bounds hold for any fair generator at 4 sigma.
+      expect(counts.TooManyRequestsException).toBeGreaterThanOrEqual(18);
+      expect(counts.TooManyRequestsException).toBeLessThanOrEqual(62);
+      expect(counts.InternalErrorException).toBeGreaterThan(0);
+      expect((counts.DroppedConnection ?? 0) + (counts.DroppedAfterProcessing ?? 0)).toBeGreaterThan(0);
+      expect(first.latencySpikes[operation]).toBeGreaterThan(0);
+    }
+    // Operations outside the storm are untouched.
+    expect(first.operations.ListResourceServers).toEqual({ ok: 8 });
+    expect(first.latencySpikes.ListResourceServers).toBeUndefined();
   });
 });

@@ -7,12 +7,13 @@ import { DEFAULT_TEST_CREDENTIALS, type RunningEmulator } from '../../emulator';
 
 export function sdkClient(
   emulator: RunningEmulator,
-  options: { region?: string; maxAttempts?: number; credentials?: { accessKeyId: string; secretAccessKey: string } } = {},
+  options: { region?: string; maxAttempts?: number; credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } } = {},
 ): CognitoIdentityProviderClient {
   return new CognitoIdentityProviderClient({
     region: options.region ?? 'us-east-1',
     endpoint: emulator.url,
-    credentials: options.credentials ?? DEFAULT_TEST_CREDENTIALS,
+    // A copy: the SDK marks the credentials object it is given (`$source`).
+    credentials: { ...(options.credentials ?? DEFAULT_TEST_CREDENTIALS) },
     maxAttempts: options.maxAttempts ?? 3,
   });
 }
@@ -41,10 +42,11 @@ export function amzDate(ms = Date.now()): string {
 }
 
 /** A well-formed (not cryptographically valid) SigV4 Authorization header. */
-export function authorizationHeader(options: { accessKeyId?: string; region?: string; service?: string; date?: string } = {}): string {
+export function authorizationHeader(options: { accessKeyId?: string; region?: string; service?: string; date?: string; signedHeaders?: string } = {}): string {
   const date = options.date ?? amzDate().slice(0, 8);
   const scope = `${options.accessKeyId ?? DEFAULT_TEST_CREDENTIALS.accessKeyId}/${date}/${options.region ?? 'us-east-1'}/${options.service ?? 'cognito-idp'}/aws4_request`;
-  return `AWS4-HMAC-SHA256 Credential=${scope}, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=${'0'.repeat(64)}`;
+  const signedHeaders = options.signedHeaders ?? 'content-type;host;x-amz-date;x-amz-target';
+  return `AWS4-HMAC-SHA256 Credential=${scope}, SignedHeaders=${signedHeaders}, Signature=${'0'.repeat(64)}`;
 }
 
 export interface RawResponse {

@@ -19,7 +19,7 @@ function limiter(overrides: Partial<QuotaConfig> = {}, background: Partial<Recor
   );
 }
 
-const deleteCall = (userPoolId: string) => ({ region: 'us-east-1', category: 'UserPoolResourceUpdate' as const, operation: 'DeleteResourceServer', userPoolId });
+const deleteCall = (userPoolId: string) => ({ accountId: '000000000000', region: 'us-east-1', category: 'UserPoolResourceUpdate' as const, operation: 'DeleteResourceServer', userPoolId });
 
 describe('QuotaLimiter (sliding window, fake clock)', () => {
   it('accepts at most the category limit in any 1000 ms, and accepts again as soon as calls leave the window', () => {
@@ -32,6 +32,14 @@ describe('QuotaLimiter (sliding window, fake clock)', () => {
     // Another category and another Region have their own budgets.
     expect(quotas.tryAccept({ ...deleteCall('us-east-1_A'), category: 'UserPoolResourceRead', operation: 'DescribeResourceServer' }, 11_000)).toBe(true);
     expect(quotas.tryAccept({ ...deleteCall('eu-west-1_A'), region: 'eu-west-1' }, 11_000)).toBe(true);
+  });
+
+  it('gives every account its own budget in a Region', () => {
+    const quotas = limiter({ perPoolPerOperation: 1000 });
+    expect(Array.from({ length: 20 }, () => quotas.tryAccept(deleteCall('us-east-1_A'), 0)).filter(Boolean)).toHaveLength(15);
+    const otherAccount = { ...deleteCall('us-east-1_B'), accountId: '111111111111' };
+    expect(Array.from({ length: 20 }, () => quotas.tryAccept(otherAccount, 0)).filter(Boolean)).toHaveLength(15);
+    expect(quotas.tryAccept(deleteCall('us-east-1_C'), 500)).toBe(false);
   });
 
   it('limits each pool and operation to 5 per second, and does not count refused calls', () => {

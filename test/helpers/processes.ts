@@ -21,6 +21,43 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, stdin?: string): 
   return finished(child);
 }
 
+export interface StartedCli {
+  child: ChildProcess;
+  done: Promise<Finished>;
+  /** What it wrote to standard error so far. */
+  stderr(): string;
+  /** Resolves once standard error has matched `pattern`; rejects if the process ends first. */
+  stderrMatches(pattern: RegExp): Promise<void>;
+}
+
+/** Starts the CLI without waiting for it: for tests that act while it runs. */
+export function startCli(args: string[], env: NodeJS.ProcessEnv): StartedCli {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'rs-cleanup.js'), ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = finished(child);
+  return {
+    child,
+    done,
+    stderr: () => stderr,
+    stderrMatches: (pattern) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (!pattern.test(stderr)) return;
+          child.stderr!.off('data', check);
+          resolve();
+        };
+        child.stderr!.on('data', check);
+        check();
+        void done.then((f) => reject(new Error(`the CLI exited (${f.code}) before its output matched ${pattern}:\n${f.stderr}`)));
+      }),
+  };
+}
+
 export function startWorkerProcess(env: NodeJS.ProcessEnv): { child: ChildProcess; done: Promise<Finished> } {
   // `node --import tsx`, not the tsx wrapper: one process, so a SIGKILL really kills the worker.
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'worker', 'main.ts')], {

@@ -35,21 +35,22 @@ describe('operator commands', () => {
     await env.emulator.control.setConfig({ faults: { failNext: [] }, maxResourceServersPerPool: 25 });
   });
 
-  it('status, list, pause, set-rate, resume, cancel and report a run', async () => {
+  it('status, list, pause, set-rate, resume, cancel and report a run', { timeout: 600_000 }, async () => {
     const { userPools, items } = seedPools('Ops', 2, 25);
     await env.emulator.control.seed({ userPools });
     const source = await env.inputFile('ops.csv', csvInput(items));
     const id = `ops-${Date.now()}`;
-    await env.start({ source, execute: true, limits: { rate: 3, poolRate: 2, window: 3 } }, id);
+    // Slow by configuration (50 items at 1/s), so every command below finds it running however busy the machine.
+    await env.start({ source, execute: true, limits: { rate: 1, poolRate: 1, window: 2 } }, id);
 
     const running = await waitFor(() => cliJson('status', id), (s) => s.status === 'RUNNING' && s.progress.done >= 2, 'the run to get going');
-    expect(running.progress).toMatchObject({ total: items.length, execute: true, limits: { rate: 3, poolRate: 2, window: 3 } });
+    expect(running.progress).toMatchObject({ total: items.length, execute: true, limits: { rate: 1, poolRate: 1, window: 2 } });
     expect((await cliJson('list')).some((r: any) => r.workflowId === id && r.status === 'RUNNING')).toBe(true);
 
     expect(await cliJson('pause', id)).toEqual({ workflowId: id, signal: 'pause' });
     const paused = await waitFor(() => cliJson('status', id), (s) => s.progress?.paused && s.progress.inFlight === 0, 'the pause to settle');
-    // Slow enough that the run is still going when the cancel comes, however busy the machine.
-    expect(await cliJson('set-rate', id, '--rate', '2', '--pool-rate', '1', '--window', '2')).toEqual({ rate: 2, poolRate: 1, window: 2 });
+    // Slower still (about 4 s an item): the run is still going when the cancel comes, however busy the machine.
+    expect(await cliJson('set-rate', id, '--rate', '0.25', '--pool-rate', '0.25', '--window', '1')).toEqual({ rate: 0.25, poolRate: 0.25, window: 1 });
     const refused = await cli('set-rate', id, '--window', '9999');
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('window must be a number above 0 and at most 500');
@@ -59,7 +60,7 @@ describe('operator commands', () => {
       (s) => s.progress && !s.progress.paused && s.progress.done > paused.progress.done,
       'progress after resume',
     );
-    expect(resumed.progress.limits).toEqual({ rate: 2, poolRate: 1, window: 2 });
+    expect(resumed.progress.limits).toEqual({ rate: 0.25, poolRate: 0.25, window: 1 });
     const cancelled = await cli('cancel', id, '--reason', 'change freeze');
     expect(cancelled.code).toBe(0);
 
@@ -174,7 +175,7 @@ describe('operator commands', () => {
     expect(servers.find((s) => s.identifier === items[0]!.identifier)!.name).toBe('someone else');
   });
 
-  it('schedules a cleanup that runs when triggered, and manages the schedule', async () => {
+  it('schedules a cleanup that runs when triggered, and manages the schedule', { timeout: 600_000 }, async () => {
     const { userPools, items } = seedPools('Sched', 1, 4);
     await env.emulator.control.seed({ userPools });
     const source = await env.inputFile('sched.csv', csvInput(items));

@@ -9,7 +9,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { DEFAULT_TEST_CREDENTIALS } from '../../emulator';
 import { csvInput, readJsonLines, readManifestCsv, seedPools, startCleanupEnv, type CleanupEnv } from '../helpers/cleanup-env';
-import { runCli, runCliInTerminal } from '../helpers/processes';
+import { runCli, runCliInTerminal, startCli } from '../helpers/processes';
+import { waitFor, withTimeout } from '../helpers/wait-for';
+import { pauseSignal, resumeSignal } from '../../workflows/cleanup';
 import { cliEnvironment } from './helpers';
 
 describe('safety rails', () => {
@@ -180,22 +182,31 @@ describe('safety rails', () => {
     expect(deleted.every((row) => row.reason === 'verified absent after delete')).toBe(true);
   });
 
-  it('a second start of the same offboarding attaches to the running workflow: one run', async () => {
+  it('a second start of the same offboarding attaches to the running workflow: one run', { timeout: 600_000 }, async () => {
     const { userPools, items } = seedPools('Twice', 2, 5);
     await env.emulator.control.seed({ userPools });
     const source = await env.inputFile('twice.csv', csvInput(items));
-    const args = ['run', '--input', source.path, '--execute', '--yes', '--json', '--rate', '4', '--pool-rate', '2', '--audit-dir', env.auditDir];
+    // Slow by configuration (10 items at 0.5/s), and held paused below.
+    const args = ['run', '--input', source.path, '--execute', '--yes', '--json', '--rate', '0.5', '--pool-rate', '0.5', '--audit-dir', env.auditDir];
+    const workflowId = `rs-cleanup-${source.sha256!.slice(0, 12)}-execute`;
 
-    const first = runCli(args, cliEnv);
-    await new Promise((r) => setTimeout(r, 1_500));
-    const second = await runCli(args, cliEnv);
-    const firstResult = await first;
+    // The first start's run is held paused, so the second start finds it running however slow the machine.
+    const first = startCli(args, cliEnv);
+    const handle = env.client.workflow.getHandle(workflowId);
+    await waitFor(async () => (await handle.describe().catch(() => undefined))?.status.name, (s) => s === 'RUNNING', 'the first run to start', 300_000);
+    await handle.signal(pauseSignal);
+    const second = startCli(args, cliEnv);
+    const outputs = () => `first: ${first.stderr()}\nsecond: ${second.stderr()}`;
+    await withTimeout(second.stderrMatches(/Attached to the run already going/), 300_000, 'the second start to attach', outputs);
+    await handle.signal(resumeSignal);
+    const [firstResult, secondResult] = await withTimeout(Promise.all([first.done, second.done]), 300_000, 'both starts to end', outputs);
 
-    expect(firstResult.code).toBe(0);
-    expect(second.code).toBe(0);
-    expect(second.stderr).toContain('Attached to the run already going');
+    expect(firstResult.code, firstResult.stderr).toBe(0);
+    expect(secondResult.code, secondResult.stderr).toBe(0);
+    expect(firstResult.stderr).not.toContain('Attached');
     const a = JSON.parse(firstResult.stdout);
-    const b = JSON.parse(second.stdout);
+    const b = JSON.parse(secondResult.stdout);
+    expect(a.workflowId).toBe(workflowId);
     expect(b.workflowId).toBe(a.workflowId);
     expect(b.runDir).toBe(a.runDir);
     const runs = await env.client.workflow.count(`WorkflowId = '${a.workflowId}'`);

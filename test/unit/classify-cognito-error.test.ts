@@ -7,7 +7,7 @@ import {
   ResourceNotFoundException,
   TooManyRequestsException,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { classifyCognitoError } from '../../activities/classify-cognito-error';
+import { classifyCognitoError } from '../../cognito/errors';
 
 const meta = (status: number) => ({ $metadata: { httpStatusCode: status, requestId: 'req-1' }, message: 'm' });
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CognitoRateLimiter } from '../../activities/rate-limiter';
-import { retryDelayMs } from '../../activities/delete-resource-server';
+import { CognitoRateLimiter } from '../../cognito/rate-limiter';
+import { retryDelayMs } from '../../cognito/retry';
 
 describe('CognitoRateLimiter', () => {
   let limiter: CognitoRateLimiter | undefined;

@@ -1,7 +1,9 @@
 /**
- * The Temporal connection settings read from the environment: what each
- * variable turns on, and that every mistake names its variable and file
- * without ever echoing a secret. Real files in a temp directory.
+ * The Temporal connection settings: the Temporal CLI's TOML profiles and
+ * TEMPORAL_* variables (through @temporalio/envconfig) and rs-cleanup's
+ * earlier variable names; what each turns on, and that every mistake names
+ * its variable or profile and file without ever echoing a secret. Real files
+ * in a temp directory.
  */
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -144,5 +146,144 @@ describe('readTemporalConnection', () => {
     expect(errorOf({ TEMPORAL_ADDRESS: 'http://temporal:7233' }).message).toBe(
       "TEMPORAL_ADDRESS must be host:port, got 'http://temporal:7233'",
     );
+  });
+
+  describe('profiles from a TOML file', () => {
+    const PROFILES = [
+      '# The Temporal CLI\'s format: one table per profile.',
+      '[profile.default]',
+      'address = "temporal.default.example:7233"',
+      'namespace = "from-default-profile"',
+      '',
+      '[profile.prod]',
+      'address = "prod.a1b2c.tmprl.cloud:7233"',
+      'namespace = "offboarding.a1b2c"',
+      '',
+      '[profile.cloud]',
+      'address = "us-east-1.aws.api.temporal.io:7233"',
+      'namespace = "offboarding.a1b2c"',
+      `api_key = "${API_KEY}"`,
+      '[profile.cloud.grpc_meta]',
+      'x-tenant = "SECRET-HEADER-VALUE"',
+      '',
+    ].join('\n');
+    let file: string;
+    beforeAll(async () => {
+      file = path.join(dir, 'temporal.toml');
+      await writeFile(file, PROFILES);
+    });
+
+    it('selects address and namespace from the profile TEMPORAL_PROFILE names', () => {
+      const settings = readTemporalConnection({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'prod' });
+      expect(settings.namespace).toBe('offboarding.a1b2c');
+      expect(settings.options).toEqual({ address: 'prod.a1b2c.tmprl.cloud:7233' });
+      expect(settings.describe).toEqual({
+        address: 'prod.a1b2c.tmprl.cloud:7233',
+        namespace: 'offboarding.a1b2c',
+        tls: 'off',
+        auth: 'none',
+        configFile: file,
+        profile: 'prod',
+      });
+    });
+
+    it('uses the default profile, and the variables override it', () => {
+      expect(readTemporalConnection({ TEMPORAL_CONFIG_FILE: file }).describe).toMatchObject({
+        address: 'temporal.default.example:7233',
+        namespace: 'from-default-profile',
+        profile: 'default',
+      });
+      const overridden = readTemporalConnection({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'prod', TEMPORAL_NAMESPACE: 'other' });
+      expect(overridden.namespace).toBe('other');
+      expect(overridden.options.address).toBe('prod.a1b2c.tmprl.cloud:7233');
+    });
+
+    it("reads the Temporal CLI's own file when TEMPORAL_CONFIG_FILE is not set", async () => {
+      const configHome = path.join(dir, 'xdg');
+      await mkdir(path.join(configHome, 'temporalio'), { recursive: true });
+      await writeFile(path.join(configHome, 'temporalio', 'temporal.toml'), PROFILES);
+      const settings = readTemporalConnection({ XDG_CONFIG_HOME: configHome, TEMPORAL_PROFILE: 'prod' });
+      expect(settings.describe).toMatchObject({ address: 'prod.a1b2c.tmprl.cloud:7233', configFile: path.join(configHome, 'temporalio', 'temporal.toml') });
+      // No file there: the built-in defaults, as before.
+      expect(readTemporalConnection({ XDG_CONFIG_HOME: path.join(dir, 'empty-xdg') }).options).toEqual({ address: 'localhost:7233' });
+    });
+
+    it('takes the API key and gRPC headers from the profile, and describes neither value', () => {
+      const settings = readTemporalConnection({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'cloud' });
+      expect(settings.options).toEqual({
+        address: 'us-east-1.aws.api.temporal.io:7233',
+        tls: {},
+        apiKey: API_KEY,
+        metadata: { 'x-tenant': 'SECRET-HEADER-VALUE' },
+      });
+      expect(settings.describe).toMatchObject({ tls: 'server', auth: 'api-key', grpcMeta: ['x-tenant'] });
+      expect(JSON.stringify(settings.describe)).not.toMatch(/SECRET/);
+    });
+
+    it('reads mTLS files named in the profile, and names the profile when one is missing', async () => {
+      const mtls = path.join(dir, 'mtls.toml');
+      await writeFile(mtls, `[profile.default]\naddress = "temporal.internal.example:7233"\n[profile.default.tls]\nclient_cert_path = "${cert}"\nclient_key_path = "${key}"\nserver_ca_cert_path = "${ca}"\nserver_name = "temporal.example"\n`);
+      const settings = readTemporalConnection({ TEMPORAL_CONFIG_FILE: mtls });
+      expect(Buffer.from(settings.options.tls!.clientCertPair!.key).toString()).toBe(KEY);
+      expect(Buffer.from(settings.options.tls!.serverRootCACertificate!).toString()).toBe(CA);
+      expect(settings.describe).toMatchObject({ tls: 'mutual', auth: 'client-certificate', certFile: cert, caFile: ca, serverName: 'temporal.example' });
+
+      const broken = path.join(dir, 'broken-mtls.toml');
+      const missing = path.join(dir, 'gone.key');
+      await writeFile(broken, `[profile.default]\n[profile.default.tls]\nclient_cert_path = "${cert}"\nclient_key_path = "${missing}"\n`);
+      expect(errorOf({ TEMPORAL_CONFIG_FILE: broken }).message).toBe(
+        `tls.client_key_path of profile 'default' in ${broken}: cannot read '${missing}' (no such file)`,
+      );
+    });
+
+    it('names the file and the profile when either is wrong, without echoing the file', async () => {
+      expect(errorOf({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'staging' }).message).toBe(
+        `TEMPORAL_PROFILE: no profile 'staging' in ${file} (it has 'default', 'prod', 'cloud')`,
+      );
+      const missing = path.join(dir, 'no-such.toml');
+      expect(errorOf({ TEMPORAL_CONFIG_FILE: missing }).message).toBe(`TEMPORAL_CONFIG_FILE: cannot read '${missing}' (no such file)`);
+      expect(errorOf({ TEMPORAL_PROFILE: 'prod', XDG_CONFIG_HOME: path.join(dir, 'empty-xdg') }).message).toBe(
+        `TEMPORAL_PROFILE is 'prod', but there is no Temporal config file: set TEMPORAL_CONFIG_FILE, or create ${path.join(dir, 'empty-xdg', 'temporalio', 'temporal.toml')}`,
+      );
+      const invalid = path.join(dir, 'invalid.toml');
+      await writeFile(invalid, `[profile.default]\naddress = "x:7233"\napi_key = "${API_KEY}\n`);
+      const error = errorOf({ TEMPORAL_CONFIG_FILE: invalid });
+      expect(error.message).toMatch(new RegExp(`^${invalid.replace(/[.]/g, '\\.')}:3:\\d+: not a valid Temporal config file \\(.+\\)$`));
+      expect(error.message).not.toContain(API_KEY);
+      const badAddress = path.join(dir, 'bad-address.toml');
+      await writeFile(badAddress, '[profile.default]\naddress = "https://temporal.example"\n');
+      expect(errorOf({ TEMPORAL_CONFIG_FILE: badAddress }).message).toBe(
+        `address of profile 'default' in ${badAddress} must be host:port, got 'https://temporal.example'`,
+      );
+    });
+  });
+
+  describe('the standard TLS variable names', () => {
+    it('work like the earlier ones', () => {
+      const settings = readTemporalConnection({
+        TEMPORAL_TLS_CLIENT_CERT_PATH: cert,
+        TEMPORAL_TLS_CLIENT_KEY_PATH: key,
+        TEMPORAL_TLS_SERVER_CA_CERT_PATH: ca,
+      });
+      expect(settings.describe).toMatchObject({ tls: 'mutual', auth: 'client-certificate', certFile: cert, caFile: ca });
+      expect(Buffer.from(settings.options.tls!.clientCertPair!.crt).toString()).toBe(CERT);
+      expect(errorOf({ TEMPORAL_TLS_CLIENT_CERT_PATH: cert }).message).toBe(
+        'TEMPORAL_TLS_CLIENT_CERT_PATH is set but TEMPORAL_TLS_CLIENT_KEY_PATH is not: mTLS needs both the client certificate and its key',
+      );
+    });
+
+    it('take PEM inline (*_DATA) and check it without echoing it', () => {
+      const settings = readTemporalConnection({ TEMPORAL_TLS_CLIENT_CERT_DATA: CERT, TEMPORAL_TLS_CLIENT_KEY_DATA: KEY });
+      expect(Buffer.from(settings.options.tls!.clientCertPair!.key).toString()).toBe(KEY);
+      expect(settings.describe).toEqual({ address: 'localhost:7233', namespace: 'default', tls: 'mutual', auth: 'client-certificate' });
+      const error = errorOf({ TEMPORAL_TLS_CLIENT_CERT_DATA: CERT, TEMPORAL_TLS_CLIENT_KEY_DATA: 'SECRETKEYMATERIAL' });
+      expect(error.message).toBe("TEMPORAL_TLS_CLIENT_KEY_DATA: not PEM data (no '-----BEGIN' line)");
+    });
+
+    it('refuses an earlier and a standard name that disagree', () => {
+      expect(errorOf({ TEMPORAL_TLS_CERT: cert, TEMPORAL_TLS_CLIENT_CERT_PATH: ca, TEMPORAL_TLS_KEY: key }).message).toBe(
+        'TEMPORAL_TLS_CERT and TEMPORAL_TLS_CLIENT_CERT_PATH are both set, to different files: set only TEMPORAL_TLS_CLIENT_CERT_PATH',
+      );
+    });
   });
 });

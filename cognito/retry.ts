@@ -5,9 +5,9 @@
  * retrying the whole through Temporal would redo every call before the failed
  * one. Deletes are retried by Temporal instead, one visible attempt each.
  */
-import { classifyCognitoError } from './classify-cognito-error';
+import { classifyCognitoError } from './errors';
 import type { CognitoRateLimiter } from './rate-limiter';
-import { retryDelayMs } from './delete-resource-server';
+import { COGNITO_CALL_DEFAULTS } from '../common/options';
 
 export interface RetryOptions {
   limiter: CognitoRateLimiter;
@@ -22,7 +22,7 @@ export interface RetryOptions {
 
 /** Runs `call` (which the caller puts on its limiter), retrying what can be retried; throws the last error. */
 export async function retryCognitoCall<T>(call: () => Promise<T>, options: RetryOptions): Promise<T> {
-  const attempts = options.attempts ?? 8;
+  const attempts = options.attempts ?? COGNITO_CALL_DEFAULTS.callAttempts;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   for (let attempt = 1; ; attempt++) {
     options.beforeAttempt?.();
@@ -32,7 +32,13 @@ export async function retryCognitoCall<T>(call: () => Promise<T>, options: Retry
       const error = classifyCognitoError(err);
       if (error.disposition !== 'retry' || attempt >= attempts) throw err;
       if (error.throttled) options.limiter.reportThrottled();
-      await sleep(retryDelayMs(attempt, options.baseDelayMs ?? 1_000, options.maxDelayMs ?? 30_000));
+      await sleep(retryDelayMs(attempt, options.baseDelayMs ?? COGNITO_CALL_DEFAULTS.retryBaseDelayMs, options.maxDelayMs ?? COGNITO_CALL_DEFAULTS.retryMaxDelayMs));
     }
   }
+}
+
+/** Retry delay for attempt n: exponential, capped, with "equal jitter" so retries do not synchronise. */
+export function retryDelayMs(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }

@@ -9,6 +9,7 @@
  */
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { regionOfUserPoolId } from '../common/cognito-rules';
+import { COGNITO_CALL_DEFAULTS } from '../common/options';
 
 export interface CognitoClientOptions {
   /** Endpoint override, e.g. the local emulator; AWS when absent. */
@@ -33,7 +34,10 @@ export class CognitoClients {
         region,
         maxAttempts: 1,
         ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
-        requestHandler: { requestTimeout: this.options.requestTimeoutMs ?? 10_000, connectionTimeout: 5_000 },
+        requestHandler: {
+          requestTimeout: this.options.requestTimeoutMs ?? COGNITO_CALL_DEFAULTS.requestTimeoutMs,
+          connectionTimeout: COGNITO_CALL_DEFAULTS.connectionTimeoutMs,
+        },
       });
       this.clients.set(region, client);
     }
