@@ -10,7 +10,7 @@
  * that fails here throws to the caller: an intent that could not be written
  * must stop the delete it announces.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { runFiles } from '../common/run-files';
@@ -32,10 +32,24 @@ export class AppendFile {
 
   constructor(readonly file: string) {}
 
-  /** pino's destination interface: one whole line per call. */
+  /**
+   * pino's destination interface: one whole line per call, or nothing. A full
+   * disk can take the first bytes of a line and refuse the rest; the torn line
+   * is then cut off again, unless another process appended after it meanwhile
+   * (its size no longer ends where this line's bytes do), so the file stays
+   * JSON lines for every reader.
+   */
   write(line: string): void {
     const buffer = Buffer.from(line);
-    for (let offset = 0; offset < buffer.length; ) offset += writeSync(this.open(), buffer, offset);
+    const fd = this.open();
+    const before = fstatSync(fd).size;
+    let offset = 0;
+    try {
+      while (offset < buffer.length) offset += writeSync(fd, buffer, offset);
+    } catch (err) {
+      if (offset > 0 && fstatSync(fd).size === before + offset) ftruncateSync(fd, before);
+      throw err;
+    }
   }
 
   /** Flushes what was written to the disk itself. */

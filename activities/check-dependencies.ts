@@ -10,7 +10,7 @@
  * of the plan where each item used by clients lists them in `inUseBy`.
  *
  * It also finds the pools that do not exist (ListUserPoolClients says so: another
- * Region, another account, a typo): their items are marked `poolMissing`, and
+ * Region, another account, a typo) and returns them with their item counts, so
  * the workflow knows before any delete.
  *
  * Resumable: each pool's result is written to dependency-check/<pool>.json as
@@ -159,14 +159,13 @@ export function createCheckDependencies(deps: DependencyCheckDeps) {
     // Pools in parallel: the limiter keeps the account and per-pool rates.
     const results = await Promise.all([...identifiersByPool].map(([pool, identifiers]) => checkPoolOnce(run.runDir, pool, identifiers)));
     const byPool = new Map(results.map((r) => [r.userPoolId, r]));
+    const missingCounts = new Map<string, number>();
     const annotated = items.map((item) => {
       const check = byPool.get(item.userPoolId);
-      if (check?.missing) return { ...item, poolMissing: true as const };
+      if (check?.missing) missingCounts.set(item.userPoolId, (missingCounts.get(item.userPoolId) ?? 0) + 1);
       const clients = check?.users[item.identifier];
       return clients ? { ...item, inUseBy: clients } : item;
     });
-    const missingCounts = new Map<string, number>();
-    for (const item of annotated) if (item.poolMissing) missingCounts.set(item.userPoolId, (missingCounts.get(item.userPoolId) ?? 0) + 1);
     const inUse = annotated.filter((i) => i.inUseBy);
     const written = await writePlanFile(path.join(run.runDir, 'plan-checked.jsonl'), annotated);
     let report: string | undefined;

@@ -24,6 +24,8 @@ export interface RecordRemainderRequest {
   pageSize: number;
   /** Why these items are not started, for their `cancelled` records. */
   reason: string;
+  /** User pools that do not exist: their items are recorded `pool-not-found`. */
+  missingPools?: string[];
 }
 
 export interface RecordRemainderResult {
@@ -33,10 +35,10 @@ export interface RecordRemainderResult {
 }
 
 /** The outcome of an item the run never started. */
-export function unstartedResult(item: CleanupItem, reason: string, at: Date): ItemResult {
+export function unstartedResult(item: CleanupItem, reason: string, missingPools: ReadonlySet<string>, at: Date): ItemResult {
   const base = { userPoolId: item.userPoolId, identifier: item.identifier, row: item.row, ...(item.extra ? { extra: item.extra } : {}) };
   // Its pool does not exist: that is what the operator must know, whatever stopped the run.
-  if (item.poolMissing) {
+  if (missingPools.has(item.userPoolId)) {
     return { ...base, outcome: 'pool-not-found', attempts: 0, reason: `user pool ${item.userPoolId} does not exist (found by the dependency check)`, finishedAt: at.toISOString() };
   }
   return { ...base, outcome: 'cancelled', attempts: 0, reason, finishedAt: at.toISOString() };
@@ -45,6 +47,7 @@ export function unstartedResult(item: CleanupItem, reason: string, at: Date): It
 export async function recordRemainder(request: RecordRemainderRequest): Promise<RecordRemainderResult> {
   const context = Context.current();
   const totals: RecordRemainderResult = { cancelled: 0, poolNotFound: 0 };
+  const missingPools = new Set(request.missingPools ?? []);
   // A retry after a crash goes on from the last page it heartbeat about.
   const resumed = context.info.heartbeatDetails as { offset: number; pageIndex: number } | undefined;
   let offset = resumed?.offset ?? request.offset;
@@ -53,7 +56,7 @@ export async function recordRemainder(request: RecordRemainderRequest): Promise<
     const page = await readPlanPage({ plan: request.plan, offset, limit: request.pageSize });
     if (page.items.length > 0) {
       const at = new Date();
-      const results = page.items.map((item) => unstartedResult(item, request.reason, at));
+      const results = page.items.map((item) => unstartedResult(item, request.reason, missingPools, at));
       await recordOutcomes({ run: request.run, pageIndex, results });
       for (const r of results) r.outcome === 'pool-not-found' ? (totals.poolNotFound += 1) : (totals.cancelled += 1);
     }

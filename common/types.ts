@@ -15,8 +15,6 @@ export interface CleanupItem {
   protectedBy?: string;
   /** Set by the dependency check: app clients (`name (id)`) whose AllowedOAuthScopes use this server's scopes. */
   inUseBy?: string[];
-  /** Set by the dependency check: Cognito says this item's user pool does not exist (wrong Region or account, a typo). */
-  poolMissing?: true;
 }
 
 /** The words the operator sees. */

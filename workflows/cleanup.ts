@@ -283,12 +283,12 @@ function cancelledResult(item: CleanupItem, reason: string, at: number): ItemRes
 }
 
 /** Items that are never sent to Cognito: protected ones, ones of missing pools, and ones in use when the policy is skip. */
-function skippedResult(item: CleanupItem, inUse: InUsePolicy, at: number): ItemResult | undefined {
+function skippedResult(item: CleanupItem, inUse: InUsePolicy, missingPools: ReadonlySet<string>, at: number): ItemResult | undefined {
   const finishedAt = new Date(at).toISOString();
   if (item.protectedBy) {
     return { ...itemFields(item), outcome: 'skipped-protected', attempts: 0, reason: `protected by '${item.protectedBy}'`, finishedAt };
   }
-  if (item.poolMissing) {
+  if (missingPools.has(item.userPoolId)) {
     const reason = `user pool ${item.userPoolId} does not exist (found by the dependency check: wrong Region, wrong account or a typo)`;
     return { ...itemFields(item), outcome: 'pool-not-found', attempts: 0, reason, finishedAt };
   }
@@ -386,8 +386,8 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
       initialInterval: `${ACTIVITY_TIMEOUTS.deleteRetryInitialSeconds} seconds`,
       backoffCoefficient: 2,
       maximumInterval: `${ACTIVITY_TIMEOUTS.deleteRetryMaxSeconds} seconds`,
-      // No cap by default: the activity ends an item once its deadline would pass (see the activity).
-      maximumAttempts: input.maxAttempts ?? 0,
+      // No cap by default (unset = unlimited): the activity ends an item once its deadline would pass.
+      ...(input.maxAttempts !== undefined ? { maximumAttempts: input.maxAttempts } : {}),
       // The activity returns hard failures as `failed` results; these are belt and braces.
       nonRetryableErrorTypes: ['LimitExceededException', 'InputChangedError', FAILURE_TYPES.auditUnavailable],
     },
@@ -482,7 +482,10 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
     const run: RunContext = { workflowId: info.workflowId, runId: info.runId, runDir: plan.runDir, execute: input.execute };
     if (stopReason) {
       const reason = stopReason;
-      await untilWritten(() => recordRemainder({ run, plan: plan.plan, offset: from.offset, pageIndex: from.pageIndex, pageSize, reason }));
+      const missingPools = (plan.missingPools ?? []).map((p) => p.userPoolId);
+      await untilWritten(() =>
+        recordRemainder({ run, plan: plan.plan, offset: from.offset, pageIndex: from.pageIndex, pageSize, reason, missingPools }),
+      );
     }
     phase = 'writing-manifest';
     const finishedAt = Date.now();
@@ -586,6 +589,7 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
     }
   }
   const plan = prepared;
+  const missingPoolIds = new Set((plan.missingPools ?? []).map((p) => p.userPoolId));
   const run: RunContext = { workflowId: info.workflowId, runId: info.runId, runDir: plan.runDir, execute: input.execute };
   phase = 'running';
 
@@ -669,7 +673,7 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
     const { items, nextOffset, done: lastPage } = await readPlanPage({ plan: plan.plan, offset: cursor.offset, limit: pageSize });
     const page: PageState = { index: cursor.pageIndex, results: new Array(items.length), remaining: items.length };
     for (const [position, item] of items.entries()) {
-      const skipped = skippedResult(item, inUsePolicy, Date.now());
+      const skipped = skippedResult(item, inUsePolicy, missingPoolIds, Date.now());
       if (!skipped) await nextSlotFree();
       if (stopReason) finishItem({ page, position, item }, cancelledResult(item, stopReason, Date.now()));
       else if (skipped) finishItem({ page, position, item }, skipped);
