@@ -34,7 +34,11 @@ export const LIMIT_BOUNDS = {
 
 /** What the other numbers of a run's input may be (the workflow checks them all before anything runs). */
 export const INPUT_BOUNDS = {
-  maxPageSize: 10_000,
+  /**
+   * A page's outcomes travel to recordOutcomes as one payload, which Temporal
+   * caps at 2 MB: 10,000 results of ~230 bytes already exceed it.
+   */
+  maxPageSize: 1_000,
   /** Temporal warns at 10,240 events and stops a run at 51,200. */
   maxContinueAsNewAfterEvents: 40_000,
   maxHeartbeatTimeoutSeconds: 3_600,

@@ -148,11 +148,11 @@ describe('a worker killed inside a bookkeeping activity', () => {
 
   it('writeManifest: resumes within a minute and the manifest is exact', { timeout: 300_000 }, async () => {
     // A large plan of protected items (no Cognito calls): the manifest is the long part.
-    const items = Array.from({ length: 60_000 }, (_, i) => ({ userPoolId: `us-east-1_ChaosBig${i % 40}`, identifier: `https://api.example.com/big/${i}` }));
+    const items = Array.from({ length: 40_000 }, (_, i) => ({ userPoolId: `us-east-1_ChaosBig${i % 40}`, identifier: `https://api.example.com/big/${i}` }));
     const { summary, restart, stallMs } = await crashInside(
       'manifest',
       items,
-      { execute: true, protect: ['us-east-1_ChaosBig*'], pageSize: 10_000 },
+      { execute: true, protect: ['us-east-1_ChaosBig*'], pageSize: 1_000 },
       'writeManifest',
       (runDir) => existsSync(path.join(runDir, 'manifest')),
     );

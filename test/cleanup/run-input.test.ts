@@ -20,7 +20,7 @@ describe('workflow input validation', () => {
     ['a window above the bound', { limits: { window: 1_000 } }, /window must be .* at most 500, got 1000/],
     ['a rate above the bound', { limits: { rate: 20_000 } }, /rate must be .* at most 1000, got 20000/],
     ['an unknown in-use policy', { inUse: 'maybe' as never }, /inUse must be one of skip, delete, fail, got 'maybe'/],
-    ['a zero page size', { pageSize: 0 }, /pageSize must be a whole number of at least 1 and at most 10000, got 0/],
+    ['a zero page size', { pageSize: 0 }, /pageSize must be a whole number of at least 1 and at most 1000, got 0/],
     ['a negative item deadline', { itemDeadlineMinutes: -1 }, /itemDeadlineMinutes must be a number above 0/],
   ];
 
