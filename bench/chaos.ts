@@ -159,6 +159,7 @@ async function serverRestart(stack: Stack): Promise<string> {
   const handle = await startRun(stack, 'restart', items, { execute: true }, taskQueue);
   await sleep(6_000 + random() * 4_000);
   await stack.client.connection.close();
+  const stopped = Date.now();
   await stack.server.stop();
   await sleep(2_000);
   stack.server = await startDevServer({ dbFile: stack.dbFile, port: stack.port, startTimeoutMs: 120_000 });
@@ -168,7 +169,7 @@ async function serverRestart(stack: Stack): Promise<string> {
   const end = Date.now();
   worker.child.kill('SIGTERM');
   await worker.done;
-  return `server-restart ${await invariants(summary, stack.emulator, items)} stall=${(await stallAfter(stack.emulator, back, end)).toFixed(1)}s duration=${((end - started) / 1000).toFixed(0)}s`;
+  return `server-restart ${await invariants(summary, stack.emulator, items)} outage=${((back - stopped) / 1000).toFixed(1)}s stall=${(await stallAfter(stack.emulator, back, end)).toFixed(1)}s duration=${((end - started) / 1000).toFixed(0)}s`;
 }
 
 /** 20% throttling and 5% internal errors on Describe and Delete, dropped connections, latency spikes. */
