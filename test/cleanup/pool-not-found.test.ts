@@ -4,7 +4,6 @@
  * run refuses to start unless told to skip such pools.
  */
 import path from 'node:path';
-import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CognitoIdentityProviderClient, DeleteUserPoolCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { DEFAULT_TEST_CREDENTIALS } from '../../emulator';
@@ -137,9 +136,9 @@ describe('pools that do not exist', () => {
     ]);
     const executed = await restoreBackups([{ userPoolId: 'us-east-1_Nowhere01', identifier: 'https://api.example.com/a', name: 'a', scopes }], true);
     expect(executed[0]!.outcome).toBe('pool-not-found');
-    // One check for the missing pool per call, not one per item.
+    // Nothing was created, and the missing pool was checked once per call, not once per item.
     const stats = await env.emulator.control.stats();
     expect(stats.operations.CreateResourceServer).toBeUndefined();
-    void readFile;
+    expect(stats.operations.ListResourceServers?.ResourceNotFoundException).toBe(2);
   });
 });
