@@ -1,12 +1,16 @@
 /**
- * The audit log: pino JSON lines in <runDir>/audit.jsonl, one record per
- * attempt (`event: "attempt"`) and one per final outcome (`event: "outcome"`).
+ * The audit log: pino JSON lines in <runDir>/audit.jsonl: one `intent` record
+ * before each DeleteResourceServer (durable: written and fsync'd first), one
+ * `attempt` record per try and one `outcome` record per item.
  *
- * Writes are synchronous appends so a record is on disk before the activity
- * reports back, and a crashed worker loses nothing it already reported. Several
- * workers sharing the directory each append whole lines (O_APPEND).
+ * Writes are synchronous appends (O_APPEND, whole lines), so a record is on
+ * disk before the activity reports back and several workers sharing the
+ * directory interleave whole lines. Unlike pino's own destination, whose
+ * write errors become an 'error' event (which the caller never sees), a write
+ * that fails here throws to the caller: an intent that could not be written
+ * must stop the delete it announces.
  */
-import { mkdirSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { runFiles } from '../common/run-files';
@@ -22,15 +26,63 @@ export interface RunIdentity {
   runId: string;
 }
 
-const loggers = new Map<string, Logger>();
+/** Append-only file that throws on a failed write (ENOSPC, EIO, ...), opened on first use. */
+export class AppendFile {
+  private fd: number | undefined;
 
-/** One logger per run directory, opened once per worker process. */
-export function auditLogger(runDir: string): Logger {
-  let logger = loggers.get(runDir);
-  if (!logger) {
-    const file = runFiles(runDir).audit;
-    mkdirSync(path.dirname(file), { recursive: true });
-    logger = pino(
+  constructor(readonly file: string) {}
+
+  /**
+   * pino's destination interface: one whole line per call, or nothing. A full
+   * disk can take the first bytes of a line and refuse the rest; the torn line
+   * is then cut off again, unless another process appended after it meanwhile
+   * (its size no longer ends where this line's bytes do), so the file stays
+   * JSON lines for every reader.
+   */
+  write(line: string): void {
+    const buffer = Buffer.from(line);
+    const fd = this.open();
+    const before = fstatSync(fd).size;
+    let offset = 0;
+    try {
+      while (offset < buffer.length) offset += writeSync(fd, buffer, offset);
+    } catch (err) {
+      if (offset > 0 && fstatSync(fd).size === before + offset) ftruncateSync(fd, before);
+      throw err;
+    }
+  }
+
+  /** Flushes what was written to the disk itself. */
+  sync(): void {
+    fsyncSync(this.open());
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  private open(): number {
+    if (this.fd === undefined) {
+      mkdirSync(path.dirname(this.file), { recursive: true });
+      this.fd = openSync(this.file, 'a');
+    }
+    return this.fd;
+  }
+}
+
+interface AuditLog {
+  logger: Logger;
+  file: AppendFile;
+}
+
+const logs = new Map<string, AuditLog>();
+
+function auditLog(runDir: string): AuditLog {
+  let log = logs.get(runDir);
+  if (!log) {
+    const file = new AppendFile(runFiles(runDir).audit);
+    const logger = pino(
       {
         base: undefined,
         messageKey: 'msg',
@@ -38,9 +90,31 @@ export function auditLogger(runDir: string): Logger {
         formatters: { level: (label) => ({ level: label }) },
         redact: { paths: SECRET_PATHS, censor: '[redacted]' },
       },
-      pino.destination({ dest: file, append: true, sync: true, mkdir: true }),
+      file,
     );
-    loggers.set(runDir, logger);
+    log = { logger, file };
+    logs.set(runDir, log);
   }
-  return logger;
+  return log;
+}
+
+/** One logger per run directory, opened once per worker process. Its calls throw when the write fails. */
+export function auditLogger(runDir: string): Logger {
+  return auditLog(runDir).logger;
+}
+
+/**
+ * Writes one record and fsyncs the file before returning: the write-ahead
+ * record of a delete. Throws when either fails; the caller must then not act.
+ */
+export function writeDurably(runDir: string, bindings: Record<string, unknown>, record: Record<string, unknown>, msg: string): void {
+  const log = auditLog(runDir);
+  log.logger.child(bindings).info(record, msg);
+  log.file.sync();
+}
+
+/** Errors that mean "the run's files cannot be written here now" (a full or read-only disk, ...). */
+export function isWriteUnavailable(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code !== undefined && ['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'EIO', 'EISDIR', 'ENOTDIR', 'EMFILE', 'ENFILE'].includes(code);
 }

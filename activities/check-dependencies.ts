@@ -8,8 +8,16 @@
  * DescribeUserPoolClient per client), inside the UserPoolClientRead quota
  * (15/s per account, 5/s per pool and operation), and writes an annotated copy
  * of the plan where each item used by clients lists them in `inUseBy`.
+ *
+ * It also finds the pools that do not exist (ListUserPoolClients says so: another
+ * Region, another account, a typo) and returns them with their item counts, so
+ * the workflow knows before any delete.
+ *
+ * Resumable: each pool's result is written to dependency-check/<pool>.json as
+ * soon as it is known, and a retry (after a worker crash) reads those instead of
+ * asking Cognito again. It heartbeats per page of clients and per client.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
@@ -17,8 +25,10 @@ import {
   DescribeUserPoolClientCommand,
   ListUserPoolClientsCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import type { CleanupItem, FileRef, RunContext } from '../common/types';
+import type { CleanupItem, FileRef, MissingPool, RunContext } from '../common/types';
 import { planItems, writePlanFile } from '../common/plan-file';
+import { dependencyCheckFile } from '../common/run-files';
+import { writeFileAtomically } from '../common/files';
 import { toCsv } from '../common/csv';
 import { classifyCognitoError } from '../cognito/errors';
 import type { CognitoClients } from '../cognito/clients';
@@ -40,6 +50,17 @@ export interface DependencyCheckResult {
   report?: string;
   /** The first few, for the result and the CLI. */
   sample: { userPoolId: string; identifier: string; clients: string[] }[];
+  /** User pools Cognito says do not exist, with how many items of the plan each holds. */
+  missingPools: MissingPool[];
+}
+
+/** One pool's finished check, as kept in dependency-check/<pool>.json. */
+interface PoolCheck {
+  userPoolId: string;
+  missing: boolean;
+  clients: number;
+  /** identifier -> clients using it */
+  users: Record<string, string[]>;
 }
 
 export interface DependencyCheckDeps {
@@ -58,18 +79,18 @@ export function identifierOfScope(scope: string): string | undefined {
 
 export function createCheckDependencies(deps: DependencyCheckDeps) {
   /** One Cognito read, retried here on throttling and internal errors: a check spans many calls. */
-  async function call<T>(userPoolId: string, operation: string, send: () => Promise<T>): Promise<T | 'absent'> {
+  async function call<T>(userPoolId: string, operation: string, send: () => Promise<T>): Promise<T | 'absent' | 'pool-absent'> {
     try {
       return await retryCognitoCall(() => deps.clientReadLimiter.schedule(userPoolId, send), {
         limiter: deps.clientReadLimiter,
         baseDelayMs: deps.retryBaseDelayMs,
         maxDelayMs: deps.retryMaxDelayMs,
         sleep: (ms) => Context.current().sleep(ms),
-        beforeAttempt: () => Context.current().heartbeat({ userPoolId, operation }),
+        beforeAttempt: () => Context.current().heartbeat(),
       });
     } catch (err) {
       const error = classifyCognitoError(err);
-      if (error.disposition === 'absent') return 'absent';
+      if (error.disposition === 'absent' || error.disposition === 'pool-absent') return error.disposition;
       throw ApplicationFailure.nonRetryable(
         `dependency check: ${operation} on ${userPoolId} failed with ${error.code}: ${error.message}` +
           (error.disposition === 'fail' ? ' (the worker needs cognito-idp:ListUserPoolClients and cognito-idp:DescribeUserPoolClient)' : ''),
@@ -78,21 +99,23 @@ export function createCheckDependencies(deps: DependencyCheckDeps) {
     }
   }
 
-  /** identifier -> clients using it, for the identifiers of one pool. */
-  async function clientsUsing(userPoolId: string, identifiers: Set<string>): Promise<{ users: Map<string, string[]>; clients: number }> {
+  /** Who uses the identifiers of one pool, or that the pool does not exist. */
+  async function checkPool(userPoolId: string, identifiers: Set<string>): Promise<PoolCheck> {
     const client = deps.clients.forUserPool(userPoolId);
-    const users = new Map<string, string[]>();
+    const users: Record<string, string[]> = {};
     let clients = 0;
     let nextToken: string | undefined;
     do {
       const page = await call(userPoolId, 'ListUserPoolClients', () =>
         client.send(new ListUserPoolClientsCommand({ UserPoolId: userPoolId, MaxResults: 60, NextToken: nextToken })),
       );
-      if (page === 'absent') break; // no pool, no clients; its items will end already-absent
+      if (page === 'pool-absent') return { userPoolId, missing: true, clients: 0, users: {} };
+      if (page === 'absent') break;
       for (const summary of page.UserPoolClients ?? []) {
         const described = await call(userPoolId, 'DescribeUserPoolClient', () =>
           client.send(new DescribeUserPoolClientCommand({ UserPoolId: userPoolId, ClientId: summary.ClientId })),
         );
+        if (described === 'pool-absent') return { userPoolId, missing: true, clients: 0, users: {} };
         if (described === 'absent') continue; // deleted meanwhile
         clients += 1;
         const appClient = described.UserPoolClient;
@@ -100,14 +123,27 @@ export function createCheckDependencies(deps: DependencyCheckDeps) {
         for (const scope of appClient?.AllowedOAuthScopes ?? []) {
           const identifier = identifierOfScope(scope);
           if (!identifier || !identifiers.has(identifier)) continue;
-          const list = users.get(identifier) ?? [];
+          const list = users[identifier] ?? [];
           if (!list.includes(label)) list.push(label);
-          users.set(identifier, list);
+          users[identifier] = list;
         }
       }
       nextToken = page.NextToken;
     } while (nextToken);
-    return { users, clients };
+    return { userPoolId, missing: false, clients, users };
+  }
+
+  /** A pool's check from an earlier attempt of this activity, or a new one (then kept for the next attempt). */
+  async function checkPoolOnce(runDir: string, userPoolId: string, identifiers: Set<string>): Promise<PoolCheck> {
+    const file = dependencyCheckFile(runDir, userPoolId);
+    try {
+      return JSON.parse(await readFile(file, 'utf8')) as PoolCheck;
+    } catch {
+      // not checked yet (or half written by a crash: the temp file never replaced it)
+    }
+    const check = await checkPool(userPoolId, identifiers);
+    await writeFileAtomically(file, JSON.stringify(check));
+    return check;
   }
 
   return async function checkDependencies({ run, plan }: CheckDependenciesRequest): Promise<DependencyCheckResult> {
@@ -121,14 +157,15 @@ export function createCheckDependencies(deps: DependencyCheckDeps) {
     }
 
     // Pools in parallel: the limiter keeps the account and per-pool rates.
-    const results = await Promise.all(
-      [...identifiersByPool].map(async ([pool, identifiers]) => ({ pool, ...(await clientsUsing(pool, identifiers)) })),
-    );
-    const usersByPool = new Map(results.map((r) => [r.pool, r.users]));
+    const results = await Promise.all([...identifiersByPool].map(([pool, identifiers]) => checkPoolOnce(run.runDir, pool, identifiers)));
+    const byPool = new Map(results.map((r) => [r.userPoolId, r]));
+    const missingCounts = new Map<string, number>();
     const inUse: CleanupItem[] = [];
     async function* annotated(): AsyncGenerator<CleanupItem> {
       for await (const item of planItems(plan)) {
-        const clients = usersByPool.get(item.userPoolId)?.get(item.identifier);
+        const check = byPool.get(item.userPoolId);
+        if (check?.missing) missingCounts.set(item.userPoolId, (missingCounts.get(item.userPoolId) ?? 0) + 1);
+        const clients = check?.users[item.identifier];
         if (!clients) {
           yield item;
           continue;
@@ -151,6 +188,7 @@ export function createCheckDependencies(deps: DependencyCheckDeps) {
       clientsChecked: results.reduce((n, r) => n + r.clients, 0),
       ...(report ? { report } : {}),
       sample: inUse.slice(0, 10).map((i) => ({ userPoolId: i.userPoolId, identifier: i.identifier, clients: i.inUseBy! })),
+      missingPools: [...missingCounts].map(([userPoolId, n]) => ({ userPoolId, items: n })),
     };
   };
 }

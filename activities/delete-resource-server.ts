@@ -1,28 +1,51 @@
 /**
  * The delete activity: reads the resource server (its definition is the backup
- * that makes a mistake undoable), then deletes it, each call inside the worker's
- * rate limiters. In a dry-run it stops after the read and reports `would-delete`.
+ * that makes a mistake undoable), writes a durable intent record, then deletes
+ * it, each call inside the worker's rate limiters. In a dry-run it stops after
+ * the read and reports `would-delete`.
  *
- * Errors are classified in one place (classify-cognito-error). Throttling and
- * internal errors are thrown as retryable ApplicationFailures with a jittered
- * backoff, so Temporal's retry policy owns every retry; hard errors end the item
- * as `failed` at once.
+ * Errors are classified in one place (cognito/errors.ts). Throttling, internal
+ * and network errors are thrown as retryable ApplicationFailures with a
+ * jittered backoff, so Temporal's retry policy runs every retry, each one
+ * visible in the history and the audit; hard errors end the item as `failed`
+ * at once.
+ *
+ * Retries are bounded by time, not by a small attempt count: the item gives up
+ * once its deadline (counted from its first attempt) would pass before the next
+ * try. The activity decides this itself, from the first attempt's start kept
+ * in its heartbeat details, rather than through Temporal's scheduleToClose:
+ * that timeout also counts the time an attempt waits in the task queue behind
+ * the server-side rate limit or for a worker to come back, which is not time
+ * spent trying, and it would end the item as a timeout with no audit record.
+ *
+ * Write-ahead: no DeleteResourceServer is sent before its `intent` record
+ * (run, item, backup) is in audit.jsonl and fsync'd, and an intent marker
+ * file exists. If either cannot be written, the activity fails with the
+ * non-retryable `AuditUnavailable` without calling Delete; the workflow then
+ * pauses itself. Once a delete went through, a failure to write about it is
+ * only logged: the outcome stays `deleted`.
+ *
+ * Cancellation (the pause update): a waiting call leaves the limiter at once,
+ * and the last check before sending Delete is for cancellation; a Delete
+ * already sent is finished and reported.
  */
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import {
   DeleteResourceServerCommand,
   DescribeResourceServerCommand,
   type ResourceServerType,
 } from '@aws-sdk/client-cognito-identity-provider';
-import type { CleanupItem, ItemResult, Outcome, ResourceServerBackup, RunContext } from '../common/types';
-import { backupFile } from '../common/run-files';
-import { auditLogger } from './audit-log';
-import { classifyCognitoError, type ClassifiedError } from '../cognito/errors';
+import { FAILURE_TYPES, type CleanupItem, type ItemResult, type Outcome, type ResourceServerBackup, type RunContext } from '../common/types';
+import { backupFile, intentFile } from '../common/run-files';
+import { auditLogger, isWriteUnavailable, writeDurably } from './audit-log';
+import { readBackup } from './record-outcomes';
+import { classifyCognitoError, deleteMayHaveApplied, type ClassifiedError } from '../cognito/errors';
 import { retryDelayMs } from '../cognito/retry';
-import { writeFileAtomically } from '../common/files';
-import { COGNITO_CALL_DEFAULTS } from '../common/options';
+import { writeFileAtomically, writeFileDurably } from '../common/files';
+import { COGNITO_CALL_DEFAULTS, RUN_DEFAULTS } from '../common/options';
 import type { CognitoClients } from '../cognito/clients';
 import type { CognitoRateLimiter, RateSettings } from '../cognito/rate-limiter';
 
@@ -33,6 +56,10 @@ export interface DeleteResourceServerInput {
   rates: RateSettings;
   /** After deleting, read the server again and expect it gone. */
   verify?: boolean;
+  /** Stop retrying once this long has passed since the item's first attempt; default 30 minutes. */
+  deadlineMs?: number;
+  /** An optional cap on attempts; none by default (the deadline bounds retries). */
+  maxAttempts?: number;
 }
 
 export interface DeleteActivityDeps {
@@ -52,17 +79,39 @@ export interface DeleteActivityObserver {
   onThrottled(operation: string): void;
 }
 
+/** Kept in the activity's heartbeat details, so every attempt of an item knows when the first one started. */
+interface DeleteHeartbeat {
+  firstAttemptAt: number;
+}
+
+/** The failure type that tells the workflow to pause: the run's audit cannot be written. */
+export const AUDIT_UNAVAILABLE = FAILURE_TYPES.auditUnavailable;
+
+export function auditUnavailable(what: string, err: unknown): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(`cannot write ${what}: ${(err as Error)?.message ?? err}`, AUDIT_UNAVAILABLE);
+}
+
+/** How often a running delete heartbeats: cheap (the SDK throttles the calls), and how a cancel reaches it. */
+const HEARTBEAT_EVERY_MS = 1_000;
+
 export function createDeleteResourceServer(deps: DeleteActivityDeps) {
   const baseMs = deps.retryBaseDelayMs ?? COGNITO_CALL_DEFAULTS.retryBaseDelayMs;
   const maxMs = deps.retryMaxDelayMs ?? COGNITO_CALL_DEFAULTS.retryMaxDelayMs;
 
-  return async function deleteResourceServer({ run, item, rates, verify }: DeleteResourceServerInput): Promise<ItemResult> {
+  return async function deleteResourceServer(input: DeleteResourceServerInput): Promise<ItemResult> {
+    const { run, item, rates, verify } = input;
     const context = Context.current();
-    const attempt = context.info.attempt;
+    const { attempt } = context.info;
+    const signal = context.cancellationSignal;
     const startedAt = Date.now();
+    // A lost heartbeat (a crash before the first one reached the server) falls
+    // back to when the item was first scheduled: earlier, never later.
+    const firstAttemptAt =
+      (context.info.heartbeatDetails as DeleteHeartbeat | undefined)?.firstAttemptAt ??
+      (attempt === 1 ? startedAt : context.info.scheduledTimestampMs);
+    const deadlineMs = input.deadlineMs ?? RUN_DEFAULTS.itemDeadlineMinutes * 60_000;
     const client = deps.clients.forUserPool(item.userPoolId);
-    const audit = auditLogger(run.runDir).child({
-      event: 'attempt',
+    const bindings = {
       workflowId: run.workflowId,
       runId: run.runId,
       userPoolId: item.userPoolId,
@@ -73,13 +122,21 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
       ...(item.inUseBy ? { inUseBy: item.inUseBy } : {}),
       attempt,
       dryRun: !run.execute,
-    });
+    };
+    // Records that are not a precondition of a delete: a failure to write one
+    // is logged to the worker's log and never changes what happened.
+    const note = (level: 'info' | 'warn' | 'error', record: Record<string, unknown>, msg: string) => {
+      try {
+        auditLogger(run.runDir).child({ event: 'attempt', ...bindings })[level](record, msg);
+      } catch (err) {
+        context.log.error('could not write an audit record', { ...bindings, record: msg, error: (err as Error).message });
+      }
+    };
     deps.deleteLimiter.setRates(rates);
-    // Waiting in the limiter can take a while; heartbeats let Temporal notice a
-    // crashed worker within the heartbeat timeout instead of the start-to-close one.
-    const heartbeatEveryMs = Math.min(5_000, (context.info.heartbeatTimeoutMs ?? 30_000) / 3);
-    const heartbeat = setInterval(() => context.heartbeat(), heartbeatEveryMs);
-    heartbeat.unref();
+    const heartbeat = () => context.heartbeat({ firstAttemptAt } satisfies DeleteHeartbeat);
+    heartbeat();
+    const heartbeats = setInterval(heartbeat, HEARTBEAT_EVERY_MS);
+    heartbeats.unref();
 
     const result = (outcome: Outcome, extra: Partial<ItemResult> = {}): ItemResult => {
       deps.observer?.onOutcome(outcome);
@@ -95,6 +152,7 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
       };
     };
     const elapsed = () => ({ startedAt: new Date(startedAt).toISOString(), durationMs: Date.now() - startedAt });
+    const cancelled = () => (signal.reason instanceof Error ? signal.reason : new CancelledFailure('cancelled'));
 
     const onError = (error: ClassifiedError, operation: string, limiter: CognitoRateLimiter): ItemResult => {
       if (error.throttled) {
@@ -109,9 +167,23 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
         httpStatus: error.httpStatus,
         ...elapsed(),
       };
+      if (error.disposition === 'pool-absent') {
+        const reason = `user pool ${item.userPoolId} does not exist (as asked: its Region, these credentials)`;
+        note('error', { ...fields, outcome: 'pool-not-found', reason }, `${operation}: the user pool does not exist`);
+        return result('pool-not-found', { reason, errorCode: error.code, errorMessage: error.message, requestId: error.requestId });
+      }
       if (error.disposition === 'retry') {
         const nextRetryDelay = retryDelayMs(attempt, baseMs, maxMs);
-        audit.warn({ ...fields, outcome: 'retrying', nextRetryDelayMs: nextRetryDelay }, `${operation} ${error.code}; retrying`);
+        const triedMs = Date.now() - firstAttemptAt;
+        const capped = input.maxAttempts !== undefined && attempt >= input.maxAttempts;
+        if (capped || triedMs + nextRetryDelay > deadlineMs) {
+          const reason = capped
+            ? `gave up after ${attempt} attempts (--max-attempts ${input.maxAttempts})`
+            : `gave up after ${attempt} attempts in ${Math.round(triedMs / 1000)} s (item deadline ${Math.round(deadlineMs / 60_000)} min)`;
+          note('error', { ...fields, outcome: 'failed', reason }, `${operation} ${error.code}; ${reason}`);
+          return result('failed', { reason, errorCode: error.code, errorMessage: error.message, requestId: error.requestId });
+        }
+        note('warn', { ...fields, outcome: 'retrying', nextRetryDelayMs: nextRetryDelay }, `${operation} ${error.code}; retrying`);
         throw ApplicationFailure.create({
           type: error.code,
           message: `${operation} ${item.userPoolId} ${item.identifier}: ${error.message}`,
@@ -119,43 +191,60 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
           details: [{ requestId: error.requestId, httpStatus: error.httpStatus }],
         });
       }
-      audit.error({ ...fields, outcome: 'failed' }, `${operation} failed: ${error.code}`);
+      note('error', { ...fields, outcome: 'failed' }, `${operation} failed: ${error.code}`);
       return result('failed', { errorCode: error.code, errorMessage: error.message, requestId: error.requestId });
     };
 
     try {
       const backupPath = backupFile(run.runDir, item.userPoolId, item.identifier);
-      let backup: ResourceServerBackup;
+      const intentPath = intentFile(run.runDir, item.userPoolId, item.identifier);
+      // Set before this attempt: an earlier attempt of this run may have deleted the item.
+      const earlierIntent = run.execute && existsSync(intentPath);
+
+      // A retry with this run's backup goes straight to Delete: the backup is
+      // what the read was for, and a storm makes every extra call costly.
+      let backup = run.execute ? await readBackup(run.runDir, item) : undefined;
       let describeRequestId: string | undefined;
-      try {
-        const described = await deps.readLimiter.schedule(item.userPoolId, () =>
-          client.send(new DescribeResourceServerCommand({ UserPoolId: item.userPoolId, Identifier: item.identifier })),
-        );
-        backup = toBackup(item, described.ResourceServer);
-        describeRequestId = described.$metadata.requestId;
-      } catch (err) {
-        const error = classifyCognitoError(err);
-        if (error.disposition !== 'absent') return onError(error, 'DescribeResourceServer', deps.readLimiter);
-        // An earlier attempt of this run read the server (the backup exists) and it
-        // is gone now: that attempt's delete went through but its answer was lost
-        // (a worker crash or a dropped connection).
-        const deletedEarlier = run.execute && attempt > 1 && existsSync(backupPath);
-        const outcome: Outcome = deletedEarlier ? 'deleted' : 'already-absent';
-        const reason = deletedEarlier ? 'absent on retry after an earlier attempt of this run read it' : undefined;
-        audit.info({ operation: 'DescribeResourceServer', outcome, reason, requestId: error.requestId, ...elapsed() }, outcome);
-        return result(outcome, { requestId: error.requestId, ...(reason ? { reason } : {}) });
+      if (!backup) {
+        try {
+          const described = await deps.readLimiter.schedule(
+            item.userPoolId,
+            () => client.send(new DescribeResourceServerCommand({ UserPoolId: item.userPoolId, Identifier: item.identifier })),
+            signal,
+          );
+          backup = toBackup(item, described.ResourceServer);
+          describeRequestId = described.$metadata.requestId;
+        } catch (err) {
+          if (signal.aborted) throw cancelled();
+          const error = classifyCognitoError(err);
+          if (error.disposition !== 'absent') return onError(error, 'DescribeResourceServer', deps.readLimiter);
+          note('info', { operation: 'DescribeResourceServer', outcome: 'already-absent', requestId: error.requestId, ...elapsed() }, 'already-absent');
+          return result('already-absent', { requestId: error.requestId });
+        }
+        try {
+          await writeFileAtomically(backupPath, JSON.stringify(backup));
+        } catch (err) {
+          if (!run.execute) context.log.error('could not write a backup', { ...bindings, error: (err as Error).message });
+          else throw auditUnavailable(`the backup of ${item.identifier}`, err);
+        }
       }
-
-      await writeFileAtomically(backupPath, JSON.stringify(backup));
       if (!run.execute) {
-        const requestId = describeRequestId;
-        audit.info({ operation: 'DescribeResourceServer', outcome: 'would-delete', requestId, backup, ...elapsed() }, 'would delete');
-        return result('would-delete', { requestId });
+        note('info', { operation: 'DescribeResourceServer', outcome: 'would-delete', requestId: describeRequestId, backup, ...elapsed() }, 'would delete');
+        return result('would-delete', { requestId: describeRequestId });
       }
 
+      let intentWritten = false;
       try {
-        const deleted = await deps.deleteLimiter.schedule(item.userPoolId, () =>
-          client.send(new DeleteResourceServerCommand({ UserPoolId: item.userPoolId, Identifier: item.identifier })),
+        const deleted = await deps.deleteLimiter.schedule(
+          item.userPoolId,
+          async () => {
+            // The last moment to honour a pause: after this the Delete is sent and finished.
+            if (signal.aborted) throw cancelled();
+            await writeIntent(run, bindings, backup!, intentPath, earlierIntent);
+            intentWritten = true;
+            return client.send(new DeleteResourceServerCommand({ UserPoolId: item.userPoolId, Identifier: item.identifier }));
+          },
+          signal,
         );
         const requestId = deleted.$metadata.requestId;
         let verified = 'verified absent after delete';
@@ -165,30 +254,64 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
               client.send(new DescribeResourceServerCommand({ UserPoolId: item.userPoolId, Identifier: item.identifier })),
             );
             const message = 'DeleteResourceServer succeeded but the server can still be read';
-            audit.error({ operation: 'DescribeResourceServer', outcome: 'failed', reason: 'still-present', requestId, ...elapsed() }, message);
+            note('error', { operation: 'DescribeResourceServer', outcome: 'failed', reason: 'still-present', requestId, ...elapsed() }, message);
             return result('failed', { requestId, reason: 'still-present', errorCode: 'StillPresent', errorMessage: message });
           } catch (err) {
             const error = classifyCognitoError(err);
-            // A retry reads it again first, finds it absent and reports it deleted.
+            // A retry goes straight to Delete, finds it absent and, with this run's intent, reports it deleted.
             if (error.disposition === 'retry') return onError(error, 'DescribeResourceServer', deps.readLimiter);
             if (error.disposition === 'fail') verified = `deleted, but the check read failed: ${error.code}`;
           }
         }
-        audit.info({ operation: 'DeleteResourceServer', outcome: 'deleted', requestId, verified: verify === true, backup, ...elapsed() }, 'deleted');
+        note('info', { operation: 'DeleteResourceServer', outcome: 'deleted', requestId, verified: verify === true, backup, ...elapsed() }, 'deleted');
         return result('deleted', { requestId, ...(verify ? { reason: verified } : {}) });
       } catch (err) {
+        if (err instanceof ApplicationFailure && err.type === AUDIT_UNAVAILABLE) throw err;
+        if (!intentWritten && signal.aborted) throw cancelled();
         const error = classifyCognitoError(err);
         if (error.disposition === 'absent') {
-          // Someone else deleted it between our read and our delete.
-          audit.info({ operation: 'DeleteResourceServer', outcome: 'already-absent', requestId: error.requestId, backup, ...elapsed() }, 'already absent');
+          if (earlierIntent) {
+            const reason = 'absent on retry: an earlier attempt of this run sent the delete and its answer was lost';
+            note('info', { operation: 'DeleteResourceServer', outcome: 'deleted', reason, requestId: error.requestId, backup, ...elapsed() }, 'deleted');
+            return result('deleted', { requestId: error.requestId, reason });
+          }
+          note('info', { operation: 'DeleteResourceServer', outcome: 'already-absent', requestId: error.requestId, backup, ...elapsed() }, 'already absent');
           return result('already-absent', { requestId: error.requestId, reason: 'deleted by someone else after it was read' });
         }
+        // This attempt's delete certainly did not apply: its intent no longer claims a possible delete.
+        if (intentWritten && !earlierIntent && !deleteMayHaveApplied(error)) await rm(intentPath, { force: true }).catch(() => undefined);
         return onError(error, 'DeleteResourceServer', deps.deleteLimiter);
       }
+    } catch (err) {
+      // The backup or intent could not be written for a reason of the disk's (full, read-only): pause, do not fail.
+      if (!(err instanceof ApplicationFailure || err instanceof CancelledFailure) && isWriteUnavailable(err)) {
+        throw auditUnavailable(`the run's files for ${item.identifier}`, err);
+      }
+      throw err;
     } finally {
-      clearInterval(heartbeat);
+      clearInterval(heartbeats);
     }
   };
+}
+
+/**
+ * The write-ahead record of one DeleteResourceServer: an `intent` line in
+ * audit.jsonl, fsync'd, then the marker file a retry checks. Throws
+ * AuditUnavailable when either cannot be written.
+ */
+async function writeIntent(
+  run: RunContext,
+  bindings: Record<string, unknown>,
+  backup: ResourceServerBackup,
+  intentPath: string,
+  markerExists: boolean,
+): Promise<void> {
+  try {
+    writeDurably(run.runDir, { event: 'intent', ...bindings }, { operation: 'DeleteResourceServer', backup }, 'about to delete');
+    if (!markerExists) await writeFileDurably(intentPath, JSON.stringify({ ...bindings, at: new Date().toISOString() }));
+  } catch (err) {
+    throw auditUnavailable('the intent record (audit.jsonl)', err);
+  }
 }
 
 function toBackup(item: CleanupItem, server: ResourceServerType | undefined): ResourceServerBackup {

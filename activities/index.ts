@@ -9,7 +9,9 @@ import { createCheckDependencies } from './check-dependencies';
 import { createPrepareInput } from './prepare-input';
 import { readPlanPage } from './read-plan-page';
 import { recordOutcomes } from './record-outcomes';
+import { recordRemainder } from './record-remainder';
 import { writeManifest } from './write-manifest';
+import { withLivenessHeartbeat } from './heartbeat';
 import { WORKER_DEFAULTS } from '../common/options';
 
 export interface ActivityConfig {
@@ -55,21 +57,26 @@ export async function closeActivityDeps(deps: ActivityDeps): Promise<void> {
 
 export function createActivities(config: ActivityConfig, deps: ActivityDeps) {
   return {
-    prepareInput: createPrepareInput(config.auditDir),
+    // The long bookkeeping activities heartbeat while they run, so a dead
+    // worker is noticed within the heartbeat timeout (workflows/cleanup.ts).
+    prepareInput: withLivenessHeartbeat(createPrepareInput(config.auditDir)),
     readPlanPage,
-    checkDependencies: createCheckDependencies({
-      clients: deps.clients,
-      clientReadLimiter: deps.clientReadLimiter,
-      retryBaseDelayMs: config.retryBaseDelayMs,
-      retryMaxDelayMs: config.retryMaxDelayMs,
-    }),
+    checkDependencies: withLivenessHeartbeat(
+      createCheckDependencies({
+        clients: deps.clients,
+        clientReadLimiter: deps.clientReadLimiter,
+        retryBaseDelayMs: config.retryBaseDelayMs,
+        retryMaxDelayMs: config.retryMaxDelayMs,
+      }),
+    ),
     deleteResourceServer: createDeleteResourceServer({
       ...deps,
       retryBaseDelayMs: config.retryBaseDelayMs,
       retryMaxDelayMs: config.retryMaxDelayMs,
     }),
     recordOutcomes,
-    writeManifest,
+    recordRemainder, // heartbeats its own progress, page by page
+    writeManifest: withLivenessHeartbeat(writeManifest),
   };
 }
 

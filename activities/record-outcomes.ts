@@ -7,13 +7,18 @@
  * The workflow calls this once per page with the outcomes it decided; the
  * manifest is built from these page files, which is why it lists every input
  * item exactly once even when delete activities ran more than once.
+ *
+ * When the run's directory cannot be written (a full disk), it fails with the
+ * non-retryable AuditUnavailable: the workflow pauses with the reason and
+ * records the page again after resume.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { ItemResult, ResourceServerBackup, RunContext } from '../common/types';
 import { backupFile, outcomePageFile } from '../common/run-files';
-import { auditLogger } from './audit-log';
+import { auditLogger, isWriteUnavailable } from './audit-log';
 import { writeFileAtomically } from '../common/files';
+import { auditUnavailable } from './delete-resource-server';
 
 export interface RecordOutcomesRequest {
   run: RunContext;
@@ -22,18 +27,26 @@ export interface RecordOutcomesRequest {
 }
 
 export async function recordOutcomes({ run, pageIndex, results }: RecordOutcomesRequest): Promise<void> {
+  try {
+    await recordPage(run, pageIndex, results);
+  } catch (err) {
+    if (isWriteUnavailable(err)) throw auditUnavailable(`the outcomes of plan page ${pageIndex}`, err);
+    throw err;
+  }
+}
+
+async function recordPage(run: RunContext, pageIndex: number, results: ItemResult[]): Promise<void> {
   const pageFile = outcomePageFile(run.runDir, pageIndex);
   // The page file is written last: when it exists, this page's outcomes are
   // already in the audit. A crash between the two repeats the audit records
   // (an audit may say a thing twice; it must never leave one out).
-  if (!existsSync(pageFile)) {
-    const audit = auditLogger(run.runDir).child({ event: 'outcome', workflowId: run.workflowId, runId: run.runId });
-    for (const result of results) {
-      const backup = result.outcome === 'deleted' || result.outcome === 'would-delete'
-        ? await readBackup(run.runDir, result)
-        : undefined;
-      audit.info({ ...result, ...(backup ? { backup } : {}) }, result.outcome);
-    }
+  if (existsSync(pageFile)) return;
+  const audit = auditLogger(run.runDir).child({ event: 'outcome', workflowId: run.workflowId, runId: run.runId });
+  for (const result of results) {
+    const backup = result.outcome === 'deleted' || result.outcome === 'would-delete'
+      ? await readBackup(run.runDir, result)
+      : undefined;
+    audit.info({ ...result, ...(backup ? { backup } : {}) }, result.outcome);
   }
   await writeFileAtomically(pageFile, results.map((r) => JSON.stringify(r)).join('\n') + '\n');
 }

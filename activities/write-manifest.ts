@@ -4,15 +4,19 @@
  * command) and backups.jsonl for restore.
  *
  * It walks the plan and looks up each item's recorded outcome, so the manifest
- * lists every input item exactly once; items never started because the run was
- * cancelled or stopped are listed as `cancelled`. An item that is neither
- * recorded nor cancelled is counted as missing: that would be a bug, and the
- * summary says so rather than hiding it.
+ * lists every input item exactly once. Every item has a recorded outcome (the
+ * workflow records the items it never started with recordRemainder); one that
+ * has none is counted as missing and listed as `cancelled`: that would be a
+ * bug, and the summary says so rather than hiding it.
+ *
+ * A file the disk refuses (full, read-only) fails it with AuditUnavailable:
+ * the workflow pauses with the reason and writes the manifest after resume.
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
+import { Context } from '@temporalio/activity';
 import type { FileRef, ItemResult, OutcomeCounts } from '../common/types';
 import { emptyCounts, OUTCOMES } from '../common/types';
 import { planItems } from '../common/plan-file';
@@ -20,12 +24,16 @@ import { runFiles } from '../common/run-files';
 import { csvField } from '../common/csv';
 import { readBackup } from './record-outcomes';
 import { writeFileAtomically } from '../common/files';
+import { isWriteUnavailable } from './audit-log';
+import { auditUnavailable } from './delete-resource-server';
 
 export interface WriteManifestRequest {
   runDir: string;
   plan: FileRef;
   /** Set when the run ended before starting every item. */
   stopReason?: string;
+  /** The run's job options, kept in summary.json for `report` and `redrive`. */
+  options?: Record<string, unknown>;
   /** Everything else the summary should carry (run IDs, limits, timings). */
   summary: Record<string, unknown>;
 }
@@ -33,7 +41,7 @@ export interface WriteManifestRequest {
 export interface ManifestResult {
   counts: OutcomeCounts;
   total: number;
-  /** Plan items with no recorded outcome although the run was not stopped. */
+  /** Plan items with no recorded outcome (always 0 unless something is badly wrong). */
   missing: number;
   manifestDir: string;
   summaryFile: string;
@@ -45,6 +53,15 @@ export interface ManifestResult {
 const RESULT_COLUMNS = ['userPoolId', 'identifier', 'outcome', 'reason', 'errorCode', 'errorMessage', 'attempts', 'requestId', 'row', 'finishedAt'];
 
 export async function writeManifest(request: WriteManifestRequest): Promise<ManifestResult> {
+  try {
+    return await writeAll(request);
+  } catch (err) {
+    if (isWriteUnavailable(err)) throw auditUnavailable('the manifest', err);
+    throw err;
+  }
+}
+
+async function writeAll(request: WriteManifestRequest): Promise<ManifestResult> {
   const files = runFiles(request.runDir);
   await mkdir(files.manifestDir, { recursive: true });
   const recorded = await loadRecordedOutcomes(files.outcomesDir);
@@ -55,7 +72,7 @@ export async function writeManifest(request: WriteManifestRequest): Promise<Mani
   let missing = 0;
   for await (const item of planItems(request.plan)) {
     const recordedResult = recorded.get(key(item));
-    if (!recordedResult && !request.stopReason) missing += 1;
+    if (!recordedResult) missing += 1;
     const result: ItemResult = recordedResult ?? {
       ...item,
       outcome: 'cancelled',
@@ -71,15 +88,21 @@ export async function writeManifest(request: WriteManifestRequest): Promise<Mani
   const header = [...RESULT_COLUMNS, ...extraColumns];
   const outputFiles: Record<string, string> = {};
   const writers = new Map<string, ReturnType<typeof createWriteStream>>();
+  // A stream's 'error' (a full disk) must reach this activity, never crash the worker.
+  let writeError: unknown;
+  const open = (file: string) => createWriteStream(file).on('error', (err) => void (writeError ??= err));
   for (const outcome of OUTCOMES) {
     const file = path.join(files.manifestDir, `${outcome}.csv`);
     outputFiles[outcome] = file;
-    const writer = createWriteStream(file);
+    const writer = open(file);
     writer.write(header.map(csvField).join(',') + '\n');
     writers.set(outcome, writer);
   }
-  const backups = createWriteStream(files.backupsJsonl);
-  for (const result of results) {
+  const backups = open(files.backupsJsonl);
+  const context = Context.current();
+  for (const [index, result] of results.entries()) {
+    if (index % 1_000 === 0) context.heartbeat({ written: index });
+    if (writeError) throw writeError;
     counts[result.outcome] += 1;
     writers.get(result.outcome)!.write(csvRow(header, result) + '\n');
     if (result.outcome === 'deleted') {
@@ -88,13 +111,17 @@ export async function writeManifest(request: WriteManifestRequest): Promise<Mani
     }
   }
   for (const writer of [...writers.values(), backups]) {
-    writer.end();
-    await once(writer, 'finish');
+    if (!writer.closed) {
+      writer.end();
+      await Promise.race([once(writer, 'finish'), once(writer, 'close')]);
+    }
   }
+  if (writeError) throw writeError;
   outputFiles.backups = files.backupsJsonl;
 
   const summary = {
     ...request.summary,
+    ...(request.options ? { options: request.options } : {}),
     total: results.length,
     counts,
     missing,

@@ -87,7 +87,9 @@ function addJobOptions(command: Command): Command {
     .option('--skip-invalid', 'run the valid rows even when some rows are invalid', false)
     .option('--max-failures <n>', 'stop the run once this many items failed', positiveInteger)
     .option('--max-failure-percent <p>', `stop once this percentage of finished items failed (after ${RUN_DEFAULTS.failurePercentMinItems} items)`, percentValue)
-    .option('--max-attempts <n>', `attempts per item on throttling and internal errors (default ${RUN_DEFAULTS.maxAttempts})`, positiveInteger)
+    .option('--item-deadline <minutes>', `how long one item may retry throttling and internal errors (default ${RUN_DEFAULTS.itemDeadlineMinutes})`, positiveNumber)
+    .option('--max-attempts <n>', 'an optional cap on attempts per item (default: none; --item-deadline bounds retries)', positiveInteger)
+    .option('--skip-missing-pools', 'run the rest when some user pools do not exist (their items end pool-not-found); default: refuse to start', false)
     .option('--task-queue <name>', `Temporal task queue (default TEMPORAL_TASK_QUEUE or ${WORKER_DEFAULTS.taskQueue})`);
 }
 

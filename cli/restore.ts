@@ -10,6 +10,7 @@ import path from 'node:path';
 import {
   CreateResourceServerCommand,
   DescribeResourceServerCommand,
+  ListResourceServersCommand,
   type ResourceServerType,
 } from '@aws-sdk/client-cognito-identity-provider';
 import type { ResourceServerBackup } from '../common/types';
@@ -20,7 +21,7 @@ import { retryCognitoCall } from '../cognito/retry';
 import { EXIT, UsageError } from './exit-codes';
 import { COGNITO_QUOTAS } from '../common/options';
 
-export type RestoreOutcome = 'restored' | 'would-restore' | 'already-present' | 'conflict' | 'failed';
+export type RestoreOutcome = 'restored' | 'would-restore' | 'already-present' | 'conflict' | 'pool-not-found' | 'failed';
 
 export interface RestoreResult {
   userPoolId: string;
@@ -73,10 +74,33 @@ export async function restoreBackups(backups: ResourceServerBackup[], execute: b
   // DescribeResourceServer: UserPoolResourceRead; CreateResourceServer: UserPoolResourceUpdate.
   const readLimiter = new CognitoRateLimiter({ rate: COGNITO_QUOTAS.resourceReadPerSecond, poolRate: COGNITO_QUOTAS.perPoolPerOperationPerSecond });
   const createLimiter = new CognitoRateLimiter({ rate: COGNITO_QUOTAS.resourceUpdatePerSecond, poolRate: COGNITO_QUOTAS.perPoolPerOperationPerSecond });
+  // Once per pool: a server cannot be restored into a pool that does not exist (another Region or account, or deleted).
+  const poolChecks = new Map<string, Promise<boolean>>();
+  const poolExists = (userPoolId: string): Promise<boolean> => {
+    let check = poolChecks.get(userPoolId);
+    if (!check) {
+      const client = clients.forUserPool(userPoolId);
+      check = retryCognitoCall(
+        () => readLimiter.schedule(userPoolId, () => client.send(new ListResourceServersCommand({ UserPoolId: userPoolId, MaxResults: 1 }))),
+        { limiter: readLimiter },
+      ).then(
+        () => true,
+        (err) => {
+          if (classifyCognitoError(err).disposition === 'pool-absent') return false;
+          throw err;
+        },
+      );
+      poolChecks.set(userPoolId, check);
+    }
+    return check;
+  };
   const restoreOne = async (backup: ResourceServerBackup): Promise<RestoreResult> => {
     const key = { userPoolId: backup.userPoolId, identifier: backup.identifier };
     const client = clients.forUserPool(backup.userPoolId);
     try {
+      if (!(await poolExists(backup.userPoolId))) {
+        return { ...key, outcome: 'pool-not-found', detail: `user pool ${backup.userPoolId} does not exist (as asked: its Region, these credentials)` };
+      }
       try {
         const existing = await retryCognitoCall(
           () => readLimiter.schedule(backup.userPoolId, () =>
@@ -88,7 +112,9 @@ export async function restoreBackups(backups: ResourceServerBackup[], execute: b
           ? { ...key, outcome: 'already-present' }
           : { ...key, outcome: 'conflict', detail: 'a server with this identifier exists with another name or other scopes; left alone' };
       } catch (err) {
-        if (classifyCognitoError(err).disposition !== 'absent') throw err;
+        const disposition = classifyCognitoError(err).disposition;
+        if (disposition === 'pool-absent') return { ...key, outcome: 'pool-not-found', detail: `user pool ${backup.userPoolId} does not exist` };
+        if (disposition !== 'absent') throw err;
       }
       if (!execute) return { ...key, outcome: 'would-restore' };
       await retryCognitoCall(
@@ -105,6 +131,7 @@ export async function restoreBackups(backups: ResourceServerBackup[], execute: b
       return { ...key, outcome: 'restored' };
     } catch (err) {
       const error = classifyCognitoError(err);
+      if (error.disposition === 'pool-absent') return { ...key, outcome: 'pool-not-found', detail: error.message };
       return { ...key, outcome: 'failed', detail: `${error.code}: ${error.message}` };
     }
   };
@@ -122,15 +149,15 @@ export async function restoreCommand(options: { from: string; execute: boolean; 
   if (backups.length === 0) throw new UsageError(`--from ${options.from}: no backups of deleted resource servers found`);
   process.stderr.write(`${options.execute ? 'Restoring' : 'Dry-run (pass --execute to recreate): checking'} ${backups.length} resource server(s)\n`);
   const results = await restoreBackups(backups, options.execute);
-  const counts: Record<RestoreOutcome, number> = { restored: 0, 'would-restore': 0, 'already-present': 0, conflict: 0, failed: 0 };
+  const counts: Record<RestoreOutcome, number> = { restored: 0, 'would-restore': 0, 'already-present': 0, conflict: 0, 'pool-not-found': 0, failed: 0 };
   for (const r of results) counts[r.outcome] += 1;
   if (options.json) {
     process.stdout.write(JSON.stringify({ counts, results }, null, 2) + '\n');
   } else {
-    for (const r of results.filter((x) => x.outcome === 'conflict' || x.outcome === 'failed')) {
+    for (const r of results.filter((x) => x.outcome === 'conflict' || x.outcome === 'pool-not-found' || x.outcome === 'failed')) {
       process.stdout.write(`${r.outcome}: ${r.userPoolId} ${r.identifier}: ${r.detail}\n`);
     }
     process.stdout.write(Object.entries(counts).map(([o, n]) => `  ${o.padEnd(16)}${n}`).join('\n') + '\n');
   }
-  return counts.conflict + counts.failed > 0 ? EXIT.failures : EXIT.ok;
+  return counts.conflict + counts['pool-not-found'] + counts.failed > 0 ? EXIT.failures : EXIT.ok;
 }

@@ -33,6 +33,8 @@ export interface JobOptions {
   maxFailures?: number;
   maxFailurePercent?: number;
   maxAttempts?: number;
+  itemDeadline?: number;
+  skipMissingPools?: boolean;
   inUse?: InUsePolicy;
   protect?: string[];
   protectFile?: string;
@@ -112,6 +114,8 @@ export function cleanupInputFrom(options: JobOptions, source: CleanupInput['sour
       ? { failureThreshold: definedOnly({ count: options.maxFailures, percent: options.maxFailurePercent }) }
       : {}),
     ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
+    ...(options.itemDeadline !== undefined ? { itemDeadlineMinutes: options.itemDeadline } : {}),
+    ...(options.skipMissingPools ? { skipMissingPools: true } : {}),
     inUse: options.inUse ?? 'skip',
     ...(protect.length > 0 ? { protect } : {}),
     ...(options.maxDeletes !== undefined ? { maxDeletes: options.maxDeletes } : {}),
@@ -216,7 +220,8 @@ async function warnAboutOtherRuns(target: TemporalTarget, workflowId: string): P
 
 export function exitCodeOf(summary: CleanupSummary): number {
   if (summary.status === 'invalid-input' || summary.status === 'refused') return EXIT.invalidInput;
-  if (summary.counts.failed > 0 || summary.missing > 0) return EXIT.failures;
+  // A pool that does not exist is a failure: the operator's list is wrong, nothing was offboarded there.
+  if (summary.counts.failed > 0 || summary.counts['pool-not-found'] > 0 || summary.missing > 0) return EXIT.failures;
   if (summary.status !== 'completed') return EXIT.stopped;
   if (summary.counts['skipped-in-use'] > 0 || summary.counts['skipped-protected'] > 0) return EXIT.skipped;
   return EXIT.ok;

@@ -36,6 +36,10 @@ export class CognitoClients {
         ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
         requestHandler: {
           requestTimeout: this.options.requestTimeoutMs ?? COGNITO_CALL_DEFAULTS.requestTimeoutMs,
+          // Without it the handler (@smithy/node-http-handler 4.x) only logs a warning
+          // when requestTimeout passes, and a hung socket waits for the 300 s socket
+          // timeout. With it the call fails with TimeoutError (ETIMEDOUT): retryable.
+          throwOnRequestTimeout: true,
           connectionTimeout: COGNITO_CALL_DEFAULTS.connectionTimeoutMs,
         },
       });

@@ -59,18 +59,33 @@ export class CognitoRateLimiter {
     this.recoveryTimer.unref();
   }
 
-  /** Runs `call` when both the pool's and the account's limits allow it. */
-  schedule<T>(userPoolId: string, call: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `call` when both the pool's and the account's limits allow it. When
+   * `signal` aborts first, the returned promise rejects at once with the
+   * signal's reason and `call` never runs; the dropped job gives its place
+   * up without taking a slot's spacing (bottleneck cannot remove a queued
+   * job, so it stays queued and does nothing when its turn comes).
+   */
+  schedule<T>(userPoolId: string, call: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     return new Promise<T>((resolve, reject) => {
+      const aborted = () => reject(abortReason(signal!));
+      if (signal?.aborted) return aborted();
+      signal?.addEventListener('abort', aborted, { once: true });
+      const settle = {
+        resolve: (value: T) => (signal?.removeEventListener('abort', aborted), resolve(value)),
+        reject: (err: unknown) => (signal?.removeEventListener('abort', aborted), reject(err)),
+      };
       this.pools
         .key(userPoolId)
         .schedule(async () => {
+          if (signal?.aborted) return;
           await this.account.schedule(async () => undefined);
-          call().then(resolve, reject);
+          if (signal?.aborted) return;
+          call().then(settle.resolve, settle.reject);
           // Hold the pool's slot: its spacing counts from the real start.
           await new Promise((r) => setTimeout(r, this.minTime(this.settings.poolRate * this.factor)));
         })
-        .catch(reject);
+        .catch(settle.reject);
     });
   }
 
@@ -122,6 +137,10 @@ export class CognitoRateLimiter {
   private minTime(perSecond: number): number {
     return Math.ceil(1000 / perSecond) + JITTER_GUARD_MS;
   }
+}
+
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? Object.assign(new Error('the call was aborted while waiting for the rate limiter'), { name: 'AbortError' });
 }
 
 function assertRates({ rate, poolRate }: RateSettings): void {

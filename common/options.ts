@@ -32,6 +32,20 @@ export const LIMIT_BOUNDS = {
   maxWindow: 500,
 } as const;
 
+/** What the other numbers of a run's input may be (the workflow checks them all before anything runs). */
+export const INPUT_BOUNDS = {
+  /**
+   * A page's outcomes travel to recordOutcomes as one payload, which Temporal
+   * caps at 2 MB: 10,000 results of ~230 bytes already exceed it.
+   */
+  maxPageSize: 1_000,
+  /** Temporal warns at 10,240 events and stops a run at 51,200. */
+  maxContinueAsNewAfterEvents: 40_000,
+  maxHeartbeatTimeoutSeconds: 3_600,
+  /** A week: longer is a typo for seconds or hours. */
+  maxItemDeadlineMinutes: 7 * 24 * 60,
+} as const;
+
 /** How a run behaves, unless its input says otherwise. */
 export const RUN_DEFAULTS = {
   inUse: 'skip' as InUsePolicy,
@@ -41,10 +55,48 @@ export const RUN_DEFAULTS = {
   continueAsNewAfterEvents: 5_000,
   /** How soon a delete on a dead worker is retried elsewhere. */
   heartbeatTimeoutSeconds: 30,
-  /** Delete attempts per item on throttling and internal errors. */
-  maxAttempts: 8,
+  /**
+   * How long one item may keep retrying throttling, internal and network errors,
+   * counted from its first attempt; hard errors fail at once whatever is left.
+   * A time, not an attempt count: a storm of throttling is outlasted, not lost.
+   */
+  itemDeadlineMinutes: 30,
   /** Finished items before --max-failure-percent is checked. */
   failurePercentMinItems: 20,
+  /** Items of user pools that do not exist: refuse an execute run (default) unless told to skip them. */
+  skipMissingPools: false,
+} as const;
+
+/**
+ * Timeouts of the workflow's activities. A crashed worker costs at most a
+ * heartbeat timeout for the long activities (they heartbeat well within it)
+ * and a short start-to-close for the quick ones; then Temporal retries the
+ * activity on another worker.
+ */
+export const ACTIVITY_TIMEOUTS = {
+  /** prepareInput, checkDependencies, writeManifest, recordRemainder: they heartbeat at least this often... */
+  heartbeatEverySeconds: 5,
+  /** ...and a worker that stops heartbeating for this long is presumed dead. */
+  heartbeatTimeoutSeconds: 20,
+  /** Bound on one attempt of a long activity (heartbeats catch a crash much sooner). */
+  longStartToCloseMinutes: 120,
+  /** readPlanPage and recordOutcomes: one page each. */
+  shortStartToCloseSeconds: 60,
+  /** One attempt of a delete, including its wait in the worker's limiter. */
+  deleteStartToCloseMinutes: 5,
+  /**
+   * Heartbeats of a waiting delete reach the server at most this far apart,
+   * so a cancel (pause) reaches it within about this long (the SDK otherwise
+   * throttles heartbeats to 80% of the heartbeat timeout).
+   */
+  heartbeatThrottleSeconds: 1,
+  /** Retries of the bookkeeping activities (each retry after a crash is one attempt). */
+  bookkeepingRetryInitialSeconds: 1,
+  bookkeepingRetryMaxSeconds: 30,
+  bookkeepingMaxAttempts: 10,
+  /** Retries of a delete: Temporal's backoff when the activity names no delay of its own. */
+  deleteRetryInitialSeconds: 1,
+  deleteRetryMaxSeconds: 30,
 } as const;
 
 /** The worker's settings, unless its environment says otherwise (worker/config.ts). */

@@ -8,6 +8,9 @@
  *     duplicates.csv             rows that repeated an earlier row and ran once
  *     audit.jsonl                pino JSON lines: every attempt and every final outcome
  *     backups/<pool>/<hash>.json resource server definitions read before deleting
+ *     intents/<pool>/<hash>.json an attempt of this run sent (or was about to send) a
+ *                                DeleteResourceServer whose effect is not known to be nil
+ *     dependency-check/<pool>.json   one pool's dependency check, so a retry skips it
  *     outcomes/page-000000.jsonl final outcome of each item of a plan page
  *     manifest/summary.json      written when the run ends
  *     manifest/<outcome>.csv     items by outcome; failed.csv is itself a valid input
@@ -41,6 +44,17 @@ export function outcomePageFile(runDir: string, pageIndex: number): string {
 export function backupFile(runDir: string, userPoolId: string, identifier: string): string {
   const hash = createHash('sha256').update(identifier).digest('hex').slice(0, 32);
   return path.join(runDir, 'backups', safeSegment(userPoolId), `${hash}.json`);
+}
+
+/** Exists while an attempt of this run may have deleted the item (see activities/delete-resource-server.ts). */
+export function intentFile(runDir: string, userPoolId: string, identifier: string): string {
+  const hash = createHash('sha256').update(identifier).digest('hex').slice(0, 32);
+  return path.join(runDir, 'intents', safeSegment(userPoolId), `${hash}.json`);
+}
+
+/** One pool's finished dependency check (activities/check-dependencies.ts). */
+export function dependencyCheckFile(runDir: string, userPoolId: string): string {
+  return path.join(runDir, 'dependency-check', `${safeSegment(userPoolId)}.json`);
 }
 
 function safeSegment(value: string): string {

@@ -25,10 +25,12 @@ export type Outcome =
   | 'skipped-in-use'
   | 'skipped-protected'
   | 'failed'
+  /** The user pool does not exist (as asked: its Region, these credentials): a failure, never "already absent". */
+  | 'pool-not-found'
   | 'cancelled';
 
 export const OUTCOMES: readonly Outcome[] = [
-  'deleted', 'already-absent', 'would-delete', 'skipped-in-use', 'skipped-protected', 'failed', 'cancelled',
+  'deleted', 'already-absent', 'would-delete', 'skipped-in-use', 'skipped-protected', 'failed', 'pool-not-found', 'cancelled',
 ];
 
 /** A file the workers can read, pinned by its checksum so a change mid-run fails clearly. */
@@ -86,12 +88,27 @@ export type OutcomeCounts = Record<Outcome, number>;
 
 export function emptyCounts(): OutcomeCounts {
   return {
-    deleted: 0, 'already-absent': 0, 'would-delete': 0, 'skipped-in-use': 0, 'skipped-protected': 0, failed: 0, cancelled: 0,
+    deleted: 0, 'already-absent': 0, 'would-delete': 0, 'skipped-in-use': 0, 'skipped-protected': 0, failed: 0, 'pool-not-found': 0, cancelled: 0,
   };
 }
 
 /** What to do with a resource server whose scopes app clients still use. */
 export type InUsePolicy = 'skip' | 'delete' | 'fail';
+export const IN_USE_POLICIES: readonly InUsePolicy[] = ['skip', 'delete', 'fail'];
+
+/** Failure types the workflow acts on (ApplicationFailure.type). */
+export const FAILURE_TYPES = {
+  /** The run's audit or files cannot be written (a full disk): the workflow pauses itself with the reason. */
+  auditUnavailable: 'AuditUnavailable',
+  /** The workflow input breaks a rule: the workflow fails at once. */
+  invalidRunInput: 'InvalidRunInput',
+} as const;
+
+/** A user pool Cognito says does not exist, and how many items of the run are in it. */
+export interface MissingPool {
+  userPoolId: string;
+  items: number;
+}
 
 /** The fields of `value` that are set: what an optional flag or update leaves out does not override a default. */
 export function definedOnly<T extends object>(value: T): Partial<T> {

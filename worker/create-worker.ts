@@ -17,6 +17,7 @@
 import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { closeActivityDeps, createActivities, createActivityDeps, type ActivityConfig } from '../activities';
+import { ACTIVITY_TIMEOUTS } from '../common/options';
 import type { JobMetrics } from './metrics';
 
 export interface CleanupWorkerOptions {
@@ -51,6 +52,16 @@ export interface CleanupWorker {
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '..', 'workflows');
 
+/**
+ * Worker options every rs-cleanup worker needs. Heartbeats reach the server
+ * at most a second apart: a cancel (the pause update) reaches a delete waiting
+ * in the limiter through its heartbeat, and the SDK would otherwise hold
+ * heartbeats back for 80% of the heartbeat timeout (24 s at the default 30 s).
+ */
+export const WORKER_TUNING = {
+  maxHeartbeatThrottleInterval: ACTIVITY_TIMEOUTS.heartbeatThrottleSeconds * 1_000,
+} as const;
+
 /** The queue the cleanup workflow sends deletes to by default (see `deleteTaskQueue` in workflows/cleanup.ts). */
 export function deleteTaskQueueFor(taskQueue: string): string {
   return `${taskQueue}-deletes`;
@@ -76,6 +87,7 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
       // deletes queue existed scheduled their deletes on this queue.
       activities,
       maxConcurrentActivityTaskExecutions: maxConcurrent,
+      ...WORKER_TUNING,
     });
     deleteWorker = await Worker.create({
       connection: options.connection,
@@ -84,6 +96,7 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
       activities: { deleteResourceServer: activities.deleteResourceServer },
       maxConcurrentActivityTaskExecutions: maxConcurrent,
       maxTaskQueueActivitiesPerSecond: options.deleteTaskQueueRate ?? options.activities.deleteRates.rate,
+      ...WORKER_TUNING,
     });
   } catch (err) {
     await closeActivityDeps(deps);

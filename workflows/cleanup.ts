@@ -3,6 +3,8 @@
  * a sliding window of rate-limited delete activities at a time.
  *
  * Patterns, and why:
+ * - The input is checked whole before anything runs; a bad one fails the
+ *   workflow (non-retryable), never a workflow task that retries for ever.
  * - The input never travels through history: an activity turns it into a plan
  *   file and the workflow reads it a page at a time (Temporal payloads are
  *   capped at 2 MB; a 100,000-row input is far larger).
@@ -11,19 +13,27 @@
  * - Continue-as-new at page boundaries, carrying only counters and the cursor,
  *   once history reaches a few thousand events (hard limit 51,200).
  * - Outcomes are recorded per page by an activity, so the manifest lists every
- *   item exactly once however often a delete activity ran.
- * - Signals pause, resume and cancel; an update changes rate and window while
- *   running; a query reports progress.
+ *   item exactly once however often a delete activity ran; the items a stopped
+ *   run never starts are recorded by another activity that streams the rest of
+ *   the plan.
+ * - Items that come back unfinished (cancelled by a pause, or refused because
+ *   the audit cannot be written) are re-queued and run first after resume.
+ * - Signals pause, resume and cancel; the pause update also holds the deletes
+ *   already queued in the worker and returns once none is in flight; an update
+ *   changes rate and window while running; a query reports progress.
  */
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   allHandlersFinished,
   condition,
   continueAsNew,
   defineQuery,
   defineSignal,
   defineUpdate,
+  isCancellation,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -31,9 +41,10 @@ import {
 import type { CleanupActivities } from '../activities';
 import type { InputSource, PreparedInput } from '../activities/prepare-input';
 import type { InputError } from '../common/input-reader';
-import type { CleanupItem, InUsePolicy, ItemResult, Limits, OutcomeCounts, RunContext } from '../common/types';
-import { definedOnly, emptyCounts } from '../common/types';
-import { DEFAULT_LIMITS, LIMIT_BOUNDS, RUN_DEFAULTS } from '../common/options';
+import type { CleanupItem, InUsePolicy, ItemResult, Limits, MissingPool, OutcomeCounts, RunContext } from '../common/types';
+import { FAILURE_TYPES, definedOnly, emptyCounts } from '../common/types';
+import { ACTIVITY_TIMEOUTS, DEFAULT_LIMITS, LIMIT_BOUNDS, RUN_DEFAULTS } from '../common/options';
+import { inputProblems, limitsProblems } from './validate-input';
 
 // ---------------------------------------------------------------------------
 // Input, result and progress types
@@ -70,7 +81,15 @@ export interface CleanupInput {
   /** After each delete, read the server again and expect it gone. */
   verify?: boolean;
   failureThreshold?: FailureThreshold;
-  /** Delete attempts per item, for throttling and internal errors; default 8. */
+  /**
+   * Items of user pools that do not exist: an execute run refuses to start
+   * unless this is true; then (and in a dry-run) they end `pool-not-found`
+   * without any call. Default false.
+   */
+  skipMissingPools?: boolean;
+  /** How long one item may keep retrying throttling, internal and network errors; default 30 minutes. */
+  itemDeadlineMinutes?: number;
+  /** An optional cap on delete attempts per item; none by default (the deadline bounds retries). */
   maxAttempts?: number;
   /** Plan items read per page; default 200. */
   pageSize?: number;
@@ -88,21 +107,43 @@ export interface CleanupInput {
   carried?: CarriedState;
 }
 
-/** All that crosses a continue-as-new: counters and the cursor, never items. */
+/**
+ * All that crosses a continue-as-new: counters and the cursor, never items.
+ * Re-queued items never need to cross: the workflow continues as new only
+ * once they have all finished (after a resume), see `drain`.
+ */
 export interface CarriedState {
   prepared: PreparedRun;
   cursor: { offset: number; pageIndex: number };
   counts: OutcomeCounts;
   limits: Limits;
   paused: boolean;
+  pauseReason?: string;
   startedAt: number;
   generation: number;
 }
 
 /** The prepared input after the dependency check: the plan to run and what the checks found. */
-export type PreparedRun = PreparedInput & { inUse: number; inUseReport?: string };
+export type PreparedRun = PreparedInput & { inUse: number; inUseReport?: string; missingPools?: MissingPool[] };
 
 export type CleanupStatus = 'completed' | 'cancelled' | 'stopped' | 'invalid-input' | 'refused';
+
+/** The job options of a run, as summary.json keeps them (for `report`, and for `redrive` to reuse). */
+export interface RunOptionsRecord {
+  execute: boolean;
+  inUse: InUsePolicy;
+  /** The limits the run started with (`limits` of the summary are the ones in force at the end). */
+  limits: Limits;
+  protect: string[];
+  verify: boolean;
+  skipMissingPools: boolean;
+  skipInvalidRows: boolean;
+  maxDeletes?: number;
+  failureThreshold?: FailureThreshold;
+  itemDeadlineMinutes: number;
+  maxAttempts?: number;
+  pageSize: number;
+}
 
 export interface CleanupSummary {
   status: CleanupStatus;
@@ -118,6 +159,8 @@ export interface CleanupSummary {
   protectedCount: number;
   inUse: number;
   inUseReport?: string;
+  /** User pools that do not exist as asked, with their item counts (their items end `pool-not-found`). */
+  missingPools?: MissingPool[];
   /** Why the run stopped early or was refused. */
   stopReason?: string;
   /** Plan items with no recorded outcome; always 0 unless something is badly wrong. */
@@ -130,6 +173,7 @@ export interface CleanupSummary {
   manifestDir?: string;
   summaryFile?: string;
   limits: Limits;
+  options?: RunOptionsRecord;
   generations: number;
 }
 
@@ -142,14 +186,25 @@ export interface CleanupProgress {
   done: number;
   counts: OutcomeCounts;
   inFlight: number;
+  /** Items that came back unfinished (a pause, an unwritable audit) and run again after resume. */
+  requeued: number;
   /** Items finished per second over the last 10 seconds. */
   ratePerSecond: number;
   limits: Limits;
   paused: boolean;
+  /** Why the run is paused: the operator's words, or the run's own (the audit cannot be written). */
+  pauseReason?: string;
+  /** Known once the dependency check is done, before any delete. */
+  missingPools?: MissingPool[];
   stopReason?: string;
   generation: number;
   historyLength: number;
   startedAt: string;
+}
+
+export interface PauseRequest {
+  /** Shown by `status` while paused. */
+  reason?: string;
 }
 
 export interface LimitsUpdate {
@@ -163,10 +218,18 @@ export interface LimitsUpdate {
 // ---------------------------------------------------------------------------
 
 export const progressQuery = defineQuery<CleanupProgress>('progress');
+/** Stops starting items; deletes in flight finish. The pause update holds more. */
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 export const cancelSignal = defineSignal<[reason?: string]>('cancel');
 export const setLimitsUpdate = defineUpdate<Limits, [LimitsUpdate]>('setLimits');
+/**
+ * Pauses and holds: cancels the deletes that have not sent their
+ * DeleteResourceServer yet (they run again after resume), waits for the ones
+ * that have, and returns the progress once nothing is in flight. After it
+ * returns, no delete starts until `resume`.
+ */
+export const pauseUpdate = defineUpdate<CleanupProgress, [PauseRequest]>('pause');
 
 /** Far below Temporal's 2,000 pending activities per execution. */
 export const MAX_WINDOW = LIMIT_BOUNDS.maxWindow;
@@ -175,19 +238,10 @@ export const MAX_WINDOW = LIMIT_BOUNDS.maxWindow;
 // Small pure helpers
 // ---------------------------------------------------------------------------
 
+/** The setLimits update's validator: a refused update changes nothing. */
 export function validateLimitsUpdate(update: LimitsUpdate): void {
-  const positive = (name: string, value: number | undefined, max: number) => {
-    if (value === undefined) return;
-    if (!Number.isFinite(value) || value <= 0 || value > max) {
-      throw new RangeError(`${name} must be a number above 0 and at most ${max}, got ${value}`);
-    }
-  };
-  positive('rate', update.rate, LIMIT_BOUNDS.maxRate);
-  positive('poolRate', update.poolRate, LIMIT_BOUNDS.maxRate);
-  positive('window', update.window, MAX_WINDOW);
-  if (update.window !== undefined && !Number.isInteger(update.window)) {
-    throw new RangeError(`window must be a whole number, got ${update.window}`);
-  }
+  const problems = limitsProblems(update);
+  if (problems.length > 0) throw new RangeError(problems.join('; '));
 }
 
 function thresholdReached(t: FailureThreshold | undefined, counts: OutcomeCounts, done: number): string | undefined {
@@ -202,34 +256,73 @@ function thresholdReached(t: FailureThreshold | undefined, counts: OutcomeCounts
   return undefined;
 }
 
-function failedResult(item: CleanupItem, err: unknown, maxAttempts: number, at: number): ItemResult {
-  const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
+function causeOf(err: unknown): unknown {
+  return err instanceof ActivityFailure && err.cause ? err.cause : err;
+}
+
+function failedResult(item: CleanupItem, err: unknown, at: number): ItemResult {
+  const cause = causeOf(err);
   const code = cause instanceof ApplicationFailure && cause.type ? cause.type : (cause as Error)?.name ?? 'Error';
   return {
-    ...item,
+    ...itemFields(item),
     outcome: 'failed',
-    attempts: maxAttempts,
-    reason: `retries exhausted after ${maxAttempts} attempts`,
+    attempts: 0,
+    reason: 'the delete activity failed',
     errorCode: code,
     errorMessage: String((cause as Error)?.message ?? cause),
     finishedAt: new Date(at).toISOString(),
   };
 }
 
-function cancelledResult(item: CleanupItem, reason: string, at: number): ItemResult {
-  return { ...item, outcome: 'cancelled', attempts: 0, reason, finishedAt: new Date(at).toISOString() };
+function itemFields(item: CleanupItem) {
+  return { userPoolId: item.userPoolId, identifier: item.identifier, row: item.row, ...(item.extra ? { extra: item.extra } : {}) };
 }
 
-/** Items that are never sent to Cognito: protected ones, and ones in use when the policy is skip. */
-function skippedResult(item: CleanupItem, inUse: InUsePolicy, at: number): ItemResult | undefined {
+function cancelledResult(item: CleanupItem, reason: string, at: number): ItemResult {
+  return { ...itemFields(item), outcome: 'cancelled', attempts: 0, reason, finishedAt: new Date(at).toISOString() };
+}
+
+/** Items that are never sent to Cognito: protected ones, ones of missing pools, and ones in use when the policy is skip. */
+function skippedResult(item: CleanupItem, inUse: InUsePolicy, missingPools: ReadonlySet<string>, at: number): ItemResult | undefined {
   const finishedAt = new Date(at).toISOString();
   if (item.protectedBy) {
-    return { ...item, outcome: 'skipped-protected', attempts: 0, reason: `protected by '${item.protectedBy}'`, finishedAt };
+    return { ...itemFields(item), outcome: 'skipped-protected', attempts: 0, reason: `protected by '${item.protectedBy}'`, finishedAt };
+  }
+  if (missingPools.has(item.userPoolId)) {
+    const reason = `user pool ${item.userPoolId} does not exist (found by the dependency check: wrong Region, wrong account or a typo)`;
+    return { ...itemFields(item), outcome: 'pool-not-found', attempts: 0, reason, finishedAt };
   }
   if (item.inUseBy && inUse === 'skip') {
-    return { ...item, outcome: 'skipped-in-use', attempts: 0, reason: `used by app clients: ${item.inUseBy.join(', ')}`, finishedAt };
+    return { ...itemFields(item), outcome: 'skipped-in-use', attempts: 0, reason: `used by app clients: ${item.inUseBy.join(', ')}`, finishedAt };
   }
   return undefined;
+}
+
+/** The run's files cannot be written (the activities say AuditUnavailable). */
+function isAuditUnavailable(err: unknown): boolean {
+  const cause = causeOf(err);
+  return cause instanceof ApplicationFailure && cause.type === FAILURE_TYPES.auditUnavailable;
+}
+
+function optionsRecord(input: CleanupInput, limits: Limits): RunOptionsRecord {
+  return {
+    execute: input.execute,
+    inUse: input.inUse ?? RUN_DEFAULTS.inUse,
+    limits,
+    protect: input.protect ?? [],
+    verify: input.verify === true,
+    skipMissingPools: input.skipMissingPools ?? RUN_DEFAULTS.skipMissingPools,
+    skipInvalidRows: input.skipInvalidRows === true,
+    ...(input.maxDeletes !== undefined ? { maxDeletes: input.maxDeletes } : {}),
+    ...(input.failureThreshold ? { failureThreshold: input.failureThreshold } : {}),
+    itemDeadlineMinutes: input.itemDeadlineMinutes ?? RUN_DEFAULTS.itemDeadlineMinutes,
+    ...(input.maxAttempts !== undefined ? { maxAttempts: input.maxAttempts } : {}),
+    pageSize: input.pageSize ?? RUN_DEFAULTS.pageSize,
+  };
+}
+
+function describeMissingPools(pools: MissingPool[]): string {
+  return pools.map((p) => `${p.userPoolId} (${p.items} item${p.items === 1 ? '' : 's'})`).join(', ');
 }
 
 // ---------------------------------------------------------------------------
@@ -242,43 +335,71 @@ interface PageState {
   remaining: number;
 }
 
+/** One plan item on its way: where its result goes. */
+interface Slot {
+  page: PageState;
+  position: number;
+  item: CleanupItem;
+}
+
 /**
  * Deletes (or, in a dry-run, checks) every resource server of the input.
  * Keeps up to `limits.window` items in flight; continues as new at page
  * boundaries to bound history; writes the manifest when it ends.
  */
 export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSummary> {
+  const problems = inputProblems(input);
+  if (problems.length > 0) {
+    throw ApplicationFailure.nonRetryable(`invalid run input: ${problems.join('; ')}`, FAILURE_TYPES.invalidRunInput);
+  }
   const info = workflowInfo();
   const pageSize = input.pageSize ?? RUN_DEFAULTS.pageSize;
   const maxEvents = input.continueAsNewAfterEvents ?? RUN_DEFAULTS.continueAsNewAfterEvents;
-  const maxAttempts = input.maxAttempts ?? RUN_DEFAULTS.maxAttempts;
 
-  const { prepareInput, checkDependencies, readPlanPage, recordOutcomes, writeManifest } = proxyActivities<CleanupActivities>({
-    startToCloseTimeout: '10 minutes',
-    retry: { initialInterval: '2 seconds', maximumAttempts: 5 },
+  // Long bookkeeping activities heartbeat (activities/heartbeat.ts): a dead
+  // worker costs a heartbeat timeout, not the start-to-close timeout.
+  const bookkeepingRetry = {
+    initialInterval: ACTIVITY_TIMEOUTS.bookkeepingRetryInitialSeconds * 1_000,
+    maximumInterval: ACTIVITY_TIMEOUTS.bookkeepingRetryMaxSeconds * 1_000,
+    maximumAttempts: ACTIVITY_TIMEOUTS.bookkeepingMaxAttempts,
+    nonRetryableErrorTypes: [FAILURE_TYPES.auditUnavailable],
+  };
+  const { prepareInput, checkDependencies, recordRemainder, writeManifest } = proxyActivities<CleanupActivities>({
+    startToCloseTimeout: `${ACTIVITY_TIMEOUTS.longStartToCloseMinutes} minutes`,
+    heartbeatTimeout: `${ACTIVITY_TIMEOUTS.heartbeatTimeoutSeconds} seconds`,
+    retry: bookkeepingRetry,
+  });
+  const { readPlanPage, recordOutcomes } = proxyActivities<CleanupActivities>({
+    startToCloseTimeout: `${ACTIVITY_TIMEOUTS.shortStartToCloseSeconds} seconds`,
+    retry: bookkeepingRetry,
   });
   const { deleteResourceServer } = proxyActivities<CleanupActivities>({
     // Replay does not compare an activity's task queue, so histories recorded before the split still replay.
     taskQueue: input.deleteTaskQueue ?? `${info.taskQueue}-deletes`,
-    // Includes waiting in the worker's rate limiter; heartbeats catch a dead worker sooner.
-    startToCloseTimeout: '5 minutes',
+    // One attempt, including its wait in the worker's limiter; heartbeats catch a dead worker sooner.
+    startToCloseTimeout: `${ACTIVITY_TIMEOUTS.deleteStartToCloseMinutes} minutes`,
     heartbeatTimeout: `${input.heartbeatTimeoutSeconds ?? RUN_DEFAULTS.heartbeatTimeoutSeconds} seconds`,
+    // A cancelled delete (the pause update) reports back before the workflow goes on:
+    // one that did send its DeleteResourceServer still says `deleted`.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: {
-      initialInterval: '1 second',
+      initialInterval: `${ACTIVITY_TIMEOUTS.deleteRetryInitialSeconds} seconds`,
       backoffCoefficient: 2,
-      maximumInterval: '30 seconds',
-      maximumAttempts: maxAttempts,
+      maximumInterval: `${ACTIVITY_TIMEOUTS.deleteRetryMaxSeconds} seconds`,
+      // No cap by default (unset = unlimited): the activity ends an item once its deadline would pass.
+      ...(input.maxAttempts !== undefined ? { maximumAttempts: input.maxAttempts } : {}),
       // The activity returns hard failures as `failed` results; these are belt and braces.
-      nonRetryableErrorTypes: ['LimitExceededException', 'InputChangedError'],
+      nonRetryableErrorTypes: ['LimitExceededException', 'InputChangedError', FAILURE_TYPES.auditUnavailable],
     },
   });
 
   const carried = input.carried;
-  let limits: Limits = carried?.limits ?? { ...DEFAULT_LIMITS, ...input.limits };
-  validateLimitsUpdate(limits);
+  const initialLimits: Limits = { ...DEFAULT_LIMITS, ...input.limits };
+  let limits: Limits = carried?.limits ?? initialLimits;
   const counts = carried?.counts ?? emptyCounts();
   let done = Object.values(counts).reduce((a, b) => a + b, 0);
   let paused = carried?.paused ?? false;
+  let pauseReason = carried?.pauseReason;
   let stopReason: string | undefined;
   let phase: CleanupPhase = carried ? 'running' : 'preparing';
   let inFlight = 0;
@@ -289,8 +410,10 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
   const recentFinishes: number[] = [];
   let prepared: PreparedRun | undefined = carried?.prepared;
   const inUsePolicy: InUsePolicy = input.inUse ?? RUN_DEFAULTS.inUse;
+  const requeued: Slot[] = [];
+  const deleteScopes = new Set<CancellationScope>();
 
-  setHandler(progressQuery, () => {
+  const progress = (): CleanupProgress => {
     const now = Date.now();
     const windowStart = Math.max(startedAt, now - 10_000);
     const recent = recentFinishes.filter((t) => t >= windowStart).length;
@@ -301,17 +424,36 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
       done,
       counts: { ...counts },
       inFlight,
+      requeued: requeued.length,
       ratePerSecond: now > windowStart ? Math.round((recent / ((now - windowStart) / 1000)) * 10) / 10 : 0,
       limits,
       paused,
+      ...(pauseReason ? { pauseReason } : {}),
+      ...(prepared?.missingPools?.length ? { missingPools: prepared.missingPools } : {}),
       ...(stopReason ? { stopReason } : {}),
       generation,
       historyLength: workflowInfo().historyLength,
       startedAt: new Date(startedAt).toISOString(),
     };
+  };
+  const pause = (reason: string | undefined) => {
+    paused = true;
+    pauseReason = reason ?? pauseReason ?? 'paused by the operator';
+  };
+  setHandler(progressQuery, progress);
+  setHandler(pauseSignal, () => pause(undefined));
+  setHandler(pauseUpdate, async (request: PauseRequest) => {
+    pause(request?.reason);
+    // Deletes still waiting (in the worker's limiter, or between retries) stop
+    // and come back re-queued; a delete already sent finishes and reports.
+    for (const scope of deleteScopes) scope.cancel();
+    await condition(() => inFlight === 0);
+    return progress();
   });
-  setHandler(pauseSignal, () => void (paused = true));
-  setHandler(resumeSignal, () => void (paused = false));
+  setHandler(resumeSignal, () => {
+    paused = false;
+    pauseReason = undefined;
+  });
   setHandler(cancelSignal, (reason?: string) => void (stopReason ??= `cancelled: ${reason ?? 'by the operator'}`));
   setHandler(
     setLimitsUpdate,
@@ -322,27 +464,66 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
     { validator: validateLimitsUpdate },
   );
 
-  const summaryOf = (status: CleanupStatus, plan: PreparedInput, extra: Partial<CleanupSummary> = {}): CleanupSummary => {
+  /** Runs a write of the run's files; while the disk refuses it, the run pauses itself and tries again after resume. */
+  const untilWritten = async <T>(write: () => Promise<T>): Promise<T> => {
+    for (;;) {
+      try {
+        return await write();
+      } catch (err) {
+        if (!isAuditUnavailable(err)) throw err;
+        pause(`the run's audit cannot be written (${String((causeOf(err) as Error).message)}); free space and resume`);
+        await condition(() => !paused);
+      }
+    }
+  };
+
+  /** Ends a run that started no item (refused after preparation): every item recorded, then the manifest. */
+  const finish = async (plan: PreparedRun, status: CleanupStatus, from: { offset: number; pageIndex: number }): Promise<CleanupSummary> => {
+    const run: RunContext = { workflowId: info.workflowId, runId: info.runId, runDir: plan.runDir, execute: input.execute };
+    if (stopReason) {
+      const reason = stopReason;
+      const missingPools = (plan.missingPools ?? []).map((p) => p.userPoolId);
+      await untilWritten(() =>
+        recordRemainder({ run, plan: plan.plan, offset: from.offset, pageIndex: from.pageIndex, pageSize, reason, missingPools }),
+      );
+    }
+    phase = 'writing-manifest';
     const finishedAt = Date.now();
-    phase = 'done';
-    return {
-      status,
+    const summaryBase = {
       workflowId: info.workflowId,
+      firstRunId: info.firstExecutionRunId,
+      lastRunId: info.runId,
       execute: input.execute,
-      total: plan.total,
-      counts,
       duplicates: plan.duplicates,
       invalid: plan.invalid,
       protectedCount: plan.protectedCount,
-      inUse: 0,
-      missing: 0,
+      inUse: plan.inUse,
+      ...(plan.inUseReport ? { inUseReport: plan.inUseReport } : {}),
+      ...(plan.missingPools?.length ? { missingPools: plan.missingPools } : {}),
+      limits,
       startedAt: new Date(startedAt).toISOString(),
       finishedAt: new Date(finishedAt).toISOString(),
       durationMs: finishedAt - startedAt,
-      runDir: plan.runDir,
-      limits,
       generations: generation,
-      ...extra,
+    };
+    const options = optionsRecord(input, initialLimits);
+    const manifest = await untilWritten(() =>
+      writeManifest({ runDir: plan.runDir, plan: plan.plan, ...(stopReason ? { stopReason } : {}), summary: summaryBase, options: { ...options } }),
+    );
+    phase = 'done';
+    await condition(allHandlersFinished);
+    return {
+      ...summaryBase,
+      status,
+      total: manifest.total,
+      counts: manifest.counts,
+      missing: manifest.missing,
+      ...(stopReason ? { stopReason } : {}),
+      runDir: plan.runDir,
+      auditFile: manifest.auditFile,
+      manifestDir: manifest.manifestDir,
+      summaryFile: manifest.summaryFile,
+      options,
     };
   };
 
@@ -355,42 +536,70 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
       ...(input.protect ? { protect: input.protect } : {}),
     });
     if (parsed.invalid > 0 && !input.skipInvalidRows) {
-      return summaryOf('invalid-input', parsed, {
+      const finishedAt = Date.now();
+      phase = 'done';
+      return {
+        status: 'invalid-input',
+        workflowId: info.workflowId,
+        execute: input.execute,
+        total: parsed.total,
+        counts,
+        duplicates: parsed.duplicates,
+        invalid: parsed.invalid,
         invalidSample: parsed.invalidSample,
         ...(parsed.invalidReport ? { invalidReport: parsed.invalidReport } : {}),
-      });
+        protectedCount: parsed.protectedCount,
+        inUse: 0,
+        missing: 0,
+        startedAt: new Date(startedAt).toISOString(),
+        finishedAt: new Date(finishedAt).toISOString(),
+        durationMs: finishedAt - startedAt,
+        runDir: parsed.runDir,
+        limits,
+        options: optionsRecord(input, initialLimits),
+        generations: generation,
+      };
     }
-    // Before any delete: who still uses the scopes of the servers to delete?
+    // Before any delete: who still uses the scopes of the servers to delete, and which pools do not exist?
     const checkRun: RunContext = { workflowId: info.workflowId, runId: info.runId, runDir: parsed.runDir, execute: input.execute };
     const check = await checkDependencies({ run: checkRun, plan: parsed.plan });
-    prepared = { ...parsed, plan: check.plan, inUse: check.inUse, ...(check.report ? { inUseReport: check.report } : {}) };
-    const inUseFields = { inUse: check.inUse, ...(check.report ? { inUseReport: check.report } : {}) };
+    prepared = {
+      ...parsed,
+      plan: check.plan,
+      inUse: check.inUse,
+      ...(check.report ? { inUseReport: check.report } : {}),
+      missingPools: check.missingPools,
+    };
+    if (input.execute && check.missingPools.length > 0 && !(input.skipMissingPools ?? RUN_DEFAULTS.skipMissingPools)) {
+      stopReason =
+        `refused: ${check.missingPools.length} user pool(s) do not exist as asked (wrong Region, wrong account or a typo): ` +
+        `${describeMissingPools(check.missingPools)}; nothing was deleted. Fix the input, or pass --skip-missing-pools to run the rest`;
+      return await finish(prepared, 'refused', { offset: 0, pageIndex: 0 });
+    }
     if (inUsePolicy === 'fail' && check.inUse > 0) {
       const first = check.sample[0]!;
-      return summaryOf('refused', prepared, {
-        ...inUseFields,
-        stopReason: `refused: ${check.inUse} resource servers are used by app clients (first: ${first.identifier} in ${first.userPoolId}, used by ${first.clients.join(', ')}); see ${check.report}`,
-      });
+      stopReason = `refused: ${check.inUse} resource servers are used by app clients (first: ${first.identifier} in ${first.userPoolId}, used by ${first.clients.join(', ')}); see ${check.report}`;
+      return await finish(prepared, 'refused', { offset: 0, pageIndex: 0 });
     }
-    const toDelete = prepared.total - prepared.protectedCount - (inUsePolicy === 'skip' ? check.inUse : 0);
+    const missingItems = check.missingPools.reduce((n, p) => n + p.items, 0);
+    const toDelete = prepared.total - prepared.protectedCount - missingItems - (inUsePolicy === 'skip' ? check.inUse : 0);
     if (input.maxDeletes !== undefined && toDelete > input.maxDeletes) {
-      return summaryOf('refused', prepared, {
-        ...inUseFields,
-        stopReason: `refused: the run would delete ${toDelete} resource servers, more than the limit of ${input.maxDeletes} (--max-deletes)`,
-      });
+      stopReason = `refused: the run would delete ${toDelete} resource servers, more than the limit of ${input.maxDeletes} (--max-deletes)`;
+      return await finish(prepared, 'refused', { offset: 0, pageIndex: 0 });
     }
   }
   const plan = prepared;
+  const missingPoolIds = new Set((plan.missingPools ?? []).map((p) => p.userPoolId));
   const run: RunContext = { workflowId: info.workflowId, runId: info.runId, runDir: plan.runDir, execute: input.execute };
   phase = 'running';
 
   const recordPage = (page: PageState) => {
     recordsInFlight += 1;
-    recordOutcomes({ run, pageIndex: page.index, results: page.results })
+    untilWritten(() => recordOutcomes({ run, pageIndex: page.index, results: page.results }))
       .catch((err) => void (fatal ??= err))
       .finally(() => void (recordsInFlight -= 1));
   };
-  const finishItem = (page: PageState, position: number, result: ItemResult) => {
+  const finishItem = ({ page, position }: Slot, result: ItemResult) => {
     page.results[position] = result;
     counts[result.outcome] += 1;
     done += 1;
@@ -400,18 +609,63 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
     page.remaining -= 1;
     if (page.remaining === 0) recordPage(page);
   };
-  const launch = (page: PageState, position: number, item: CleanupItem) => {
+  const launch = (slot: Slot) => {
     inFlight += 1;
-    deleteResourceServer({ run, item, rates: { rate: limits.rate, poolRate: limits.poolRate }, verify: input.verify === true })
-      .catch((err) => failedResult(item, err, maxAttempts, Date.now()))
-      .then((result) => {
+    const scope = new CancellationScope();
+    deleteScopes.add(scope);
+    const request = {
+      run,
+      item: slot.item,
+      rates: { rate: limits.rate, poolRate: limits.poolRate },
+      verify: input.verify === true,
+      deadlineMs: (input.itemDeadlineMinutes ?? RUN_DEFAULTS.itemDeadlineMinutes) * 60_000,
+      ...(input.maxAttempts !== undefined ? { maxAttempts: input.maxAttempts } : {}),
+    };
+    scope
+      .run(() => deleteResourceServer(request))
+      .then(
+        (result) => finishItem(slot, result),
+        (err) => {
+          if (isAuditUnavailable(err)) {
+            // Nothing was deleted for it: hold the run until the audit can be written again.
+            pause(`the run's audit cannot be written (${String((causeOf(err) as Error).message)}); free space and resume`);
+            requeued.push(slot);
+          } else if (isCancellation(err)) {
+            requeued.push(slot); // held by a pause: runs again after resume
+          } else {
+            finishItem(slot, failedResult(slot.item, err, Date.now()));
+          }
+        },
+      )
+      .finally(() => {
         inFlight -= 1;
-        finishItem(page, position, result);
+        deleteScopes.delete(scope);
       });
   };
+  /** Waits for room in the window, giving it first to re-queued items; false when the run stops. */
+  const nextSlotFree = async (): Promise<void> => {
+    for (;;) {
+      await condition(() => fatal !== undefined || stopReason !== undefined || (!paused && inFlight < limits.window));
+      if (fatal) throw fatal;
+      if (stopReason || requeued.length === 0) return;
+      launch(requeued.shift()!);
+    }
+  };
+  /** Until every started item has finished (re-queued ones included) and every page is recorded. */
   const drain = async () => {
-    await condition(() => inFlight === 0 && recordsInFlight === 0);
-    if (fatal) throw fatal;
+    for (;;) {
+      await condition(
+        () =>
+          fatal !== undefined ||
+          (requeued.length > 0 && (stopReason !== undefined || (!paused && inFlight < limits.window))) ||
+          (requeued.length === 0 && inFlight === 0 && recordsInFlight === 0),
+      );
+      if (fatal) throw fatal;
+      if (requeued.length === 0) return;
+      const slot = requeued.shift()!;
+      if (stopReason) finishItem(slot, cancelledResult(slot.item, stopReason, Date.now()));
+      else launch(slot);
+    }
   };
 
   let cursor = carried?.cursor ?? { offset: 0, pageIndex: 0 };
@@ -419,14 +673,11 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
     const { items, nextOffset, done: lastPage } = await readPlanPage({ plan: plan.plan, offset: cursor.offset, limit: pageSize });
     const page: PageState = { index: cursor.pageIndex, results: new Array(items.length), remaining: items.length };
     for (const [position, item] of items.entries()) {
-      const skipped = skippedResult(item, inUsePolicy, Date.now());
-      if (!skipped) {
-        await condition(() => fatal !== undefined || stopReason !== undefined || (!paused && inFlight < limits.window));
-      }
-      if (fatal) throw fatal;
-      if (stopReason) finishItem(page, position, cancelledResult(item, stopReason, Date.now()));
-      else if (skipped) finishItem(page, position, skipped);
-      else launch(page, position, item);
+      const skipped = skippedResult(item, inUsePolicy, missingPoolIds, Date.now());
+      if (!skipped) await nextSlotFree();
+      if (stopReason) finishItem({ page, position, item }, cancelledResult(item, stopReason, Date.now()));
+      else if (skipped) finishItem({ page, position, item }, skipped);
+      else launch({ page, position, item });
     }
     cursor = { offset: nextOffset, pageIndex: cursor.pageIndex + 1 };
     endOfPlan = lastPage;
@@ -440,7 +691,7 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
       if (!stopReason) {
         return await continueAsNew<typeof cleanupWorkflow>({
           ...input,
-          carried: { prepared: plan, cursor, counts, limits, paused, startedAt, generation },
+          carried: { prepared: plan, cursor, counts, limits, paused, ...(pauseReason ? { pauseReason } : {}), startedAt, generation },
         });
       }
       phase = 'running';
@@ -449,42 +700,7 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
 
   phase = 'draining';
   await drain();
-  phase = 'writing-manifest';
-  const finishedAt = Date.now();
-  const summaryBase = {
-    workflowId: info.workflowId,
-    firstRunId: info.firstExecutionRunId,
-    lastRunId: info.runId,
-    execute: input.execute,
-    duplicates: plan.duplicates,
-    invalid: plan.invalid,
-    protectedCount: plan.protectedCount,
-    inUse: plan.inUse,
-    ...(plan.inUseReport ? { inUseReport: plan.inUseReport } : {}),
-    limits,
-    startedAt: new Date(startedAt).toISOString(),
-    finishedAt: new Date(finishedAt).toISOString(),
-    durationMs: finishedAt - startedAt,
-    generations: generation,
-  };
-  const manifest = await writeManifest({
-    runDir: plan.runDir,
-    plan: plan.plan,
-    ...(stopReason ? { stopReason } : {}),
-    summary: summaryBase,
-  });
-  phase = 'done';
-  await condition(allHandlersFinished);
-  return {
-    ...summaryBase,
-    status: !stopReason ? 'completed' : stopReason.startsWith('cancelled') ? 'cancelled' : 'stopped',
-    total: manifest.total,
-    counts: manifest.counts,
-    missing: manifest.missing,
-    ...(stopReason ? { stopReason } : {}),
-    runDir: plan.runDir,
-    auditFile: manifest.auditFile,
-    manifestDir: manifest.manifestDir,
-    summaryFile: manifest.summaryFile,
-  };
+  // A stopped run records the pages it never read (the page it stopped in is recorded by the loop).
+  const status: CleanupStatus = !stopReason ? 'completed' : stopReason.startsWith('cancelled') ? 'cancelled' : 'stopped';
+  return await finish(plan, status, cursor);
 }

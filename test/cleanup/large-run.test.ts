@@ -4,6 +4,7 @@
  * boundaries; the manifest still lists every item exactly once.
  */
 import path from 'node:path';
+import { LIMIT_BOUNDS } from '../../common/options';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifestCsv, startCleanupEnv, type CleanupEnv } from '../helpers/cleanup-env';
 
@@ -31,7 +32,7 @@ describe('a large run', () => {
     const handle = await env.start({
       source,
       execute: true,
-      limits: { rate: 5_000, poolRate: 5_000, window: 100 },
+      limits: { rate: LIMIT_BOUNDS.maxRate, poolRate: LIMIT_BOUNDS.maxRate, window: 100 },
       pageSize: 250,
       continueAsNewAfterEvents: 3_000,
     });

@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { temporalBinary } from '../../common/temporal-dev-server';
 import { temporalAddress } from '../helpers/temporal';
 import { DEFAULT_TEST_CREDENTIALS } from '../../emulator';
-import { pauseSignal, resumeSignal, setLimitsUpdate } from '../../workflows/cleanup';
+import { pauseSignal, pauseUpdate, resumeSignal, setLimitsUpdate } from '../../workflows/cleanup';
 import { csvInput, seedPools, startCleanupEnv, WORKFLOWS, type CleanupEnv } from '../helpers/cleanup-env';
 
 const RECORDED = path.join(__dirname, '..', 'fixtures', 'histories', 'cleanup-run.json');
@@ -43,6 +43,15 @@ describe('workflow determinism', () => {
     await Worker.runReplayHistory({ workflowsPath: WORKFLOWS }, history, 'recorded-cleanup');
   });
 
+  it('negative control: an altered history does not replay', async () => {
+    const history = JSON.parse(await readFile(RECORDED, 'utf8')) as { events: Record<string, any>[] };
+    // The first activity the workflow schedules is prepareInput; say it scheduled another one.
+    const scheduled = history.events.find((e) => e.activityTaskScheduledEventAttributes)!;
+    expect(scheduled.activityTaskScheduledEventAttributes.activityType.name).toBe('prepareInput');
+    scheduled.activityTaskScheduledEventAttributes.activityType.name = 'writeManifest';
+    await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS }, history, 'altered-cleanup')).rejects.toThrow(/[Nn]ondetermin/);
+  });
+
   it('replays every run of a fresh chain with signals, an update, failures and continue-as-new', async () => {
     const { userPools, items } = seedPools('Replay', 3, 10);
     await env.emulator.control.seed({ userPools });
@@ -62,6 +71,8 @@ describe('workflow determinism', () => {
     });
     await handle.signal(pauseSignal);
     await handle.executeUpdate(setLimitsUpdate, { args: [{ window: 6 }] });
+    await handle.signal(resumeSignal);
+    await handle.executeUpdate(pauseUpdate, { args: [{ reason: 'replay' }] });
     await handle.signal(resumeSignal);
     const summary = await handle.result();
     expect(summary.counts).toMatchObject({ deleted: items.length, 'already-absent': 1 });

@@ -11,7 +11,7 @@ import { startEmulator, DEFAULT_TEST_CREDENTIALS, type EmulatorOptions, type Run
 import { closeActivityDeps, createActivities, createActivityDeps, type ActivityConfig } from '../../activities';
 import { sha256File } from '../../common/plan-file';
 import { cleanupWorkflow, type CleanupInput, type CleanupSummary } from '../../workflows/cleanup';
-import { deleteTaskQueueFor } from '../../worker/create-worker';
+import { deleteTaskQueueFor, WORKER_TUNING } from '../../worker/create-worker';
 import { connectClient, startWorker, type RunningWorker } from './temporal';
 
 export const WORKFLOWS = path.join(__dirname, '..', '..', 'workflows', 'index.ts');
@@ -47,7 +47,6 @@ export async function startCleanupEnv(
   const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'rs-cleanup-test-'));
   const auditDir = path.join(tmpDir, 'audit');
   const config: ActivityConfig = {
-    cognito: { endpoint: emulator.url },
     deleteRates: { rate: 15, poolRate: 5 },
     readRates: { rate: 20, poolRate: 5 },
     auditDir,
@@ -55,6 +54,7 @@ export async function startCleanupEnv(
     retryBaseDelayMs: 100,
     retryMaxDelayMs: 1_000,
     ...options.activities,
+    cognito: { endpoint: emulator.url, ...options.activities?.cognito },
   };
   const deps = createActivityDeps(config);
   const activities = createActivities(config, deps);
@@ -62,11 +62,13 @@ export async function startCleanupEnv(
     workflowsPath: WORKFLOWS,
     activities,
     maxConcurrentActivityTaskExecutions: 200,
+    ...WORKER_TUNING,
   });
   const deleteWorker = await startWorker({
     taskQueue: deleteTaskQueueFor(worker.taskQueue),
     activities: { deleteResourceServer: activities.deleteResourceServer },
     maxConcurrentActivityTaskExecutions: 200,
+    ...WORKER_TUNING,
   });
   const client = await connectClient();
   let counter = 0;

@@ -7,7 +7,7 @@ import {
   ResourceNotFoundException,
   TooManyRequestsException,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { classifyCognitoError } from '../../cognito/errors';
+import { classifyCognitoError, deleteMayHaveApplied } from '../../cognito/errors';
 
 const meta = (status: number) => ({ $metadata: { httpStatusCode: status, requestId: 'req-1' }, message: 'm' });
 
@@ -37,5 +37,30 @@ describe('classifyCognitoError', () => {
 
   it('fails what it does not know', () => {
     expect(classifyCognitoError('weird').disposition).toBe('fail');
+  });
+});
+
+describe('classifyCognitoError: missing pools, timeouts and unreachable networks', () => {
+  it('tells a missing user pool from a missing resource server', () => {
+    const pool = new ResourceNotFoundException({ ...meta(400), message: 'User pool eu-west-1_4wQ015vzn does not exist.' });
+    const server = new ResourceNotFoundException({ ...meta(400), message: 'Resource server https://x does not exist in user pool us-east-1_A.' });
+    expect(classifyCognitoError(pool).disposition).toBe('pool-absent');
+    expect(classifyCognitoError(server).disposition).toBe('absent');
+  });
+
+  it('retries the handler timeout (throwOnRequestTimeout), EHOSTUNREACH, ENETUNREACH and HTTP 429', () => {
+    const timeout = Object.assign(new Error('a request has exceeded the configured 800 ms requestTimeout.'), { name: 'TimeoutError', code: 'ETIMEDOUT' });
+    expect(classifyCognitoError(timeout)).toMatchObject({ disposition: 'retry', code: 'ETIMEDOUT', throttled: false });
+    for (const errno of ['EHOSTUNREACH', 'ENETUNREACH']) {
+      expect(classifyCognitoError(Object.assign(new Error(errno), { code: errno }))).toMatchObject({ disposition: 'retry', code: errno });
+    }
+    const tooMany = Object.assign(new Error('slow down'), { name: 'Unknown', $metadata: { httpStatusCode: 429 } });
+    expect(classifyCognitoError(tooMany)).toMatchObject({ disposition: 'retry', throttled: true });
+  });
+
+  it('knows which failed deletes may still have been applied', () => {
+    expect(deleteMayHaveApplied(classifyCognitoError(new TooManyRequestsException(meta(400))))).toBe(false);
+    expect(deleteMayHaveApplied(classifyCognitoError(new InternalErrorException(meta(500))))).toBe(true);
+    expect(deleteMayHaveApplied(classifyCognitoError(Object.assign(new Error('reset'), { code: 'ECONNRESET' })))).toBe(true);
   });
 });

@@ -53,6 +53,31 @@ describe('CognitoRateLimiter', () => {
     const results = await Promise.all([1, 2, 3].map((n) => limiter!.schedule(`pool-${n % 2}`, async () => n * 2)));
     expect(results).toEqual([2, 4, 6]);
   });
+
+  it('drops a waiting call when its signal aborts: it never runs, and the calls behind it still do', async () => {
+    // One call per pool a second: the second and third calls of the pool wait.
+    limiter = new CognitoRateLimiter({ rate: 1_000, poolRate: 1 });
+    const ran: string[] = [];
+    const call = (name: string) => async () => void ran.push(name);
+    const abort = new AbortController();
+    const first = limiter.schedule('pool', call('first'));
+    const dropped = limiter.schedule('pool', call('dropped'), abort.signal);
+    const third = limiter.schedule('pool', call('third'));
+    await first;
+    abort.abort(new Error('paused'));
+    await expect(dropped).rejects.toThrow('paused');
+    await third;
+    expect(ran).toEqual(['first', 'third']);
+  });
+
+  it('refuses at once a call whose signal has already aborted', async () => {
+    limiter = new CognitoRateLimiter({ rate: 1_000, poolRate: 1_000 });
+    const abort = new AbortController();
+    abort.abort();
+    let ran = false;
+    await expect(limiter.schedule('pool', async () => void (ran = true), abort.signal)).rejects.toMatchObject({ name: 'AbortError' });
+    expect(ran).toBe(false);
+  });
 });
 
 describe('retryDelayMs', () => {
