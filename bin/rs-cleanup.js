@@ -2,4 +2,4 @@
 // The `rs-cleanup` command: runs the TypeScript CLI through tsx, so there is no build step.
 const path = require('node:path');
 require('tsx/cjs');
-require(path.join(__dirname, '..', 'cli', 'main.ts'));
+void require(path.join(__dirname, '..', 'cli', 'main.ts')).main();
