@@ -25,9 +25,7 @@ import { dataDirectory, isAlive, registerFollower } from './embedded-temporal';
 import { isMissingCredentials, PROVIDE_CREDENTIALS } from './aws-credentials';
 
 /** A progress query gets this long; a run whose workflow task is stuck never answers one. */
-const QUERY_DEADLINE_MS = 10_000;
-/** Every this many progress polls, check that the run is not stuck. */
-const STUCK_CHECK_EVERY_POLLS = 5;
+const QUERY_DEADLINE_MS = 5_000;
 
 export interface StartOptions {
   json: boolean;
@@ -173,20 +171,19 @@ export async function followToEnd(
   try {
     return await target.connection.withAbortSignal(stop.signal, async () => {
       const watch = (async () => {
-        for (let poll = 0; !stop.signal.aborted; poll++) {
+        while (!stop.signal.aborted) {
           if (target.kind === 'held' && target.holderPid !== undefined && !isAlive(target.holderPid)) {
             holderEnded = true;
             stop.abort();
             return;
           }
-          if (poll % STUCK_CHECK_EVERY_POLLS === 0) {
-            const description = await handle.describe().catch(() => undefined);
-            const failing = description ? await failingWorkflowTask(target.client, description).catch(() => undefined) : undefined;
-            if (failing) {
-              stuck = failing;
-              stop.abort();
-              return;
-            }
+          // A describe each poll: cheap, and history is read only once the workflow task has failed.
+          const description = await handle.describe().catch(() => undefined);
+          const failing = description ? await failingWorkflowTask(target.client, description).catch(() => undefined) : undefined;
+          if (failing) {
+            stuck = failing;
+            stop.abort();
+            return;
           }
           if (line) {
             // Between runs of a continue-as-new chain a query can fail; the next poll answers.

@@ -10,7 +10,7 @@ import { CLI_DEFAULTS } from '../common/options';
 import { withTarget, type TemporalTarget } from './temporal-target';
 import { formatProgress, ProgressLine } from './progress';
 import { exitCodeOf, formatSummary } from './follow-run';
-import { describeFailingTask, failingWorkflowTask } from './workflow-task-failure';
+import { describeFailingTask, failingWorkflowTask, type FailingWorkflowTask } from './workflow-task-failure';
 import { EXIT } from './exit-codes';
 import type { CommandIo } from './command-io';
 
@@ -56,14 +56,7 @@ async function report(target: TemporalTarget, runId: string, options: StatusOpti
     }
     line.end();
   }
-  if (stuck) {
-    io.stdout.write(
-      options.json
-        ? JSON.stringify({ workflowId: runId, status: 'RUNNING', stuck }, null, 2) + '\n'
-        : `Run ${runId}: running, but STUCK: ${describeFailingTask(runId, stuck)}\n`,
-    );
-    return EXIT.failures;
-  }
+  if (stuck) return reportStuck(runId, stuck, options, io);
   if (description.status.name === 'RUNNING') {
     const progress = await target.connection
       .withDeadline(Date.now() + PROGRESS_QUERY_DEADLINE_MS, () => handle.query(progressQuery))
@@ -72,6 +65,9 @@ async function report(target: TemporalTarget, runId: string, options: StatusOpti
         return undefined;
       });
     if (!progress) {
+      // The run may have got stuck meanwhile (a stuck run answers no query).
+      const stuckNow = await failingWorkflowTask(target.client, await handle.describe());
+      if (stuckNow) return reportStuck(runId, stuckNow, options, io);
       // A query needs a worker: none polls this run's task queue right now.
       const hint = target.kind === 'cluster' ? 'is a worker running on its task queue?' : 'run the same `rs-cleanup run` command again to resume it';
       io.stdout.write(
@@ -104,4 +100,13 @@ async function report(target: TemporalTarget, runId: string, options: StatusOpti
   );
   // Terminated or cancelled: stopped early (3); failed or timed out: 1.
   return description.status.name === 'TERMINATED' || description.status.name === 'CANCELLED' ? EXIT.stopped : EXIT.failures;
+}
+
+function reportStuck(runId: string, stuck: FailingWorkflowTask, options: StatusOptions, io: CommandIo): number {
+  io.stdout.write(
+    options.json
+      ? JSON.stringify({ workflowId: runId, status: 'RUNNING', stuck }, null, 2) + '\n'
+      : `Run ${runId}: running, but STUCK: ${describeFailingTask(runId, stuck)}\n`,
+  );
+  return EXIT.failures;
 }

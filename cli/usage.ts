@@ -11,8 +11,9 @@
 import { InvalidArgumentError } from 'commander';
 import { LIMIT_BOUNDS, OPTION_BOUNDS } from '../common/options';
 
+/** Decimal notation only: `0x10`, `Infinity` or an empty value is a typo, not a number. */
 function number(value: string): number {
-  const n = value.trim() === '' ? NaN : Number(value);
+  const n = /^\s*[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i.test(value) ? Number(value) : NaN;
   if (!Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, got '${value}'`);
   return n;
 }

@@ -14,7 +14,7 @@ import { temporal } from '@temporalio/proto';
 export interface FailingWorkflowTask {
   /** Attempts so far of the pending workflow task. */
   attempt: number;
-  /** When its first attempt was scheduled. */
+  /** When the first failed attempt was recorded. */
   since?: string;
   /** The error of the last recorded failed attempt: `Type: message`. */
   error: string;
@@ -31,16 +31,14 @@ export async function failingWorkflowTask(
   const pending = description.raw.pendingWorkflowTask;
   const attempt = pending?.attempt ?? 0;
   if (attempt <= 1) return undefined;
-  const error = await lastWorkflowTaskError(client, description.workflowId, description.runId);
+  const failed = await lastWorkflowTaskFailure(client, description.workflowId, description.runId);
   // Attempts without a recorded failure are timeouts (no worker answered in time), not a failing task.
-  if (error === undefined) return undefined;
-  const firstScheduled = pending?.originalScheduledTime ?? pending?.scheduledTime;
-  const seconds = firstScheduled?.seconds ? Number(firstScheduled.seconds) : undefined;
-  return { attempt, error, ...(seconds ? { since: new Date(seconds * 1000).toISOString() } : {}) };
+  if (failed === undefined) return undefined;
+  return { attempt, ...failed };
 }
 
-/** The failure of the last WorkflowTaskFailed event after the last completed workflow task, read from the end of history. */
-async function lastWorkflowTaskError(client: Client, workflowId: string, runId: string): Promise<string | undefined> {
+/** The last WorkflowTaskFailed event after the last completed workflow task, read from the end of history. */
+async function lastWorkflowTaskFailure(client: Client, workflowId: string, runId: string): Promise<{ error: string; since?: string } | undefined> {
   let nextPageToken: Uint8Array | undefined;
   for (let page = 0; page < HISTORY_PAGES_TO_SEARCH; page++) {
     const response = await client.workflowService.getWorkflowExecutionHistoryReverse({
@@ -54,15 +52,22 @@ async function lastWorkflowTaskError(client: Client, workflowId: string, runId: 
       const failed = event.workflowTaskFailedEventAttributes;
       if (failed) {
         const failure = failed.failure;
-        const type = failure?.applicationFailureInfo?.type;
         const message = failure?.message ?? `workflow task failed (${temporal.api.enums.v1.WorkflowTaskFailedCause[failed.cause ?? 0]})`;
-        return oneLine(type ? `${type}: ${message}` : message);
+        const type = failure?.applicationFailureInfo?.type || errorNameIn(failure?.stackTrace, message);
+        const seconds = event.eventTime?.seconds ? Number(event.eventTime.seconds) : undefined;
+        return { error: oneLine(type ? `${type}: ${message}` : message), ...(seconds ? { since: new Date(seconds * 1000).toISOString() } : {}) };
       }
     }
     if (!response.nextPageToken?.length) return undefined;
     nextPageToken = response.nextPageToken;
   }
   return undefined;
+}
+
+/** A JavaScript stack names the error's class on the line with its message ("RangeError: rate must be ..."). */
+function errorNameIn(stackTrace: string | null | undefined, message: string): string | undefined {
+  const line = stackTrace?.split('\n').find((l) => l.endsWith(`: ${message}`) || l.includes(`: ${message}`));
+  return line?.match(/^\s*(\w*Error): /)?.[1];
 }
 
 function oneLine(text: string): string {
