@@ -26,6 +26,8 @@ import { CLI_DEFAULTS } from '../common/options';
 export interface EmbeddedLock {
   cliPid: number;
   dbFile: string;
+  /** The holder runs a worker (run, redrive): others may follow a run through its server. */
+  worker: boolean;
   serverPid?: number;
   port?: number;
   address?: string;
@@ -106,11 +108,11 @@ export function heldEmbeddedServer(env: NodeJS.ProcessEnv): EmbeddedLock | undef
  * this database (left by a dead CLI) is stopped, so the new one does not
  * meet a locked SQLite file.
  */
-async function takeLock(dir: string, log: (line: string) => void): Promise<() => void> {
+async function takeLock(dir: string, worker: boolean, log: (line: string) => void): Promise<() => void> {
   const dbFile = databaseFile(dir);
   for (let attempt = 0; ; attempt++) {
     try {
-      writeFileSync(lockFile(dir), JSON.stringify({ cliPid: process.pid, dbFile } satisfies EmbeddedLock), { flag: 'wx' });
+      writeFileSync(lockFile(dir), JSON.stringify({ cliPid: process.pid, dbFile, worker } satisfies EmbeddedLock), { flag: 'wx' });
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
@@ -152,12 +154,20 @@ export async function startEmbeddedStack(options: {
 }): Promise<EmbeddedStack> {
   const dir = dataDirectory(options.env);
   mkdirSync(dir, { recursive: true });
-  const releaseLock = await takeLock(dir, options.log);
+  const releaseLock = await takeLock(dir, options.withWorker, options.log);
   let server: DevServer | undefined;
   try {
     const dbFile = databaseFile(dir);
     server = await startDevServer({ dbFile });
-    writeLock(dir, { cliPid: process.pid, dbFile, serverPid: server.pid, port: server.port, address: server.address, namespace: server.namespace });
+    writeLock(dir, {
+      cliPid: process.pid,
+      dbFile,
+      worker: options.withWorker,
+      serverPid: server.pid,
+      port: server.port,
+      address: server.address,
+      namespace: server.namespace,
+    });
     const devServer = server;
     const connection = options.withWorker ? await NativeConnection.connect({ address: server.address }) : undefined;
     const worker = connection

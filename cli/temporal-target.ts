@@ -17,12 +17,14 @@ import {
   dataDirectory,
   EmbeddedServerHeld,
   heldEmbeddedServer,
-  isAlive,
   startEmbeddedStack,
   type EmbeddedLock,
   type EmbeddedStack,
 } from './embedded-temporal';
 import { requireAwsCredentials } from './aws-credentials';
+
+/** How long a command waits for another one that holds the embedded server without a worker, or is starting it. */
+const HOLDER_WAIT_MS = 120_000;
 import type { CommandIo } from './command-io';
 
 export interface TemporalTarget {
@@ -54,7 +56,6 @@ export interface TargetOptions {
 export async function connectTemporal(options: TargetOptions, io: CommandIo): Promise<TemporalTarget> {
   const config = readWorkerConfig(io.env);
   const taskQueue = options.taskQueue ?? config.temporal.taskQueue;
-  const log = (line: string) => void io.stderr.write(`${line}\n`);
 
   if (io.env.TEMPORAL_ADDRESS?.trim()) {
     // A cluster or Temporal Cloud: address, namespace, TLS and API key from the environment.
@@ -67,40 +68,67 @@ export async function connectTemporal(options: TargetOptions, io: CommandIo): Pr
     return target(connection, settings.namespace, taskQueue, 'cluster');
   }
 
-  let held = heldEmbeddedServer(io.env);
-  let stack: EmbeddedStack | undefined;
-  if (!held) {
-    if (options.needsWorker) await requireAwsCredentials(CLI_DEFAULTS.credentialsTimeoutMs);
-    log(`No TEMPORAL_ADDRESS: starting the embedded Temporal dev server${options.needsWorker ? ' and a worker' : ''}...`);
+  const { stack, holder } = await embeddedServer(options.needsWorker, config, taskQueue, io);
+  if (stack) {
+    const connection = await Connection.connect({ address: stack.address }).catch(async (err) => {
+      await stack.stop({ waitForFollowers: false });
+      throw err;
+    });
+    return target(connection, stack.namespace, taskQueue, 'embedded', {
+      stop: (interrupted) => stack.stop({ waitForFollowers: !interrupted, signal: io.signal }),
+    });
+  }
+  const connection = await connectOrExplain(
+    { address: holder!.address!, connectTimeout: CLI_DEFAULTS.temporalConnectTimeoutMs },
+    `the embedded Temporal server of rs-cleanup process ${holder!.cliPid} at ${holder!.address}`,
+    'is that process still running?',
+  );
+  return target(connection, holder!.namespace ?? 'default', taskQueue, 'held', { holderPid: holder!.cliPid });
+}
+
+/**
+ * With no TEMPORAL_ADDRESS: the server another rs-cleanup process runs with
+ * a worker (once it serves), or one this process starts. A holder without a
+ * worker (status, pause, ... in another terminal) is a short command: wait
+ * for it to end, then start our own.
+ */
+async function embeddedServer(
+  needsWorker: boolean,
+  config: ReturnType<typeof readWorkerConfig>,
+  taskQueue: string,
+  io: CommandIo,
+): Promise<{ stack?: EmbeddedStack; holder?: EmbeddedLock }> {
+  const log = (line: string) => void io.stderr.write(`${line}\n`);
+  const deadline = Date.now() + HOLDER_WAIT_MS;
+  let told: number | undefined;
+  for (;;) {
+    const held = heldEmbeddedServer(io.env);
+    if (held?.worker && held.address) return { holder: held };
+    if (held) {
+      // Starting its server, or a short command without a worker: wait.
+      if (told !== held.cliPid) {
+        log(`rs-cleanup process ${held.cliPid} is using the embedded Temporal server in ${dataDirectory(io.env)}; waiting for it...`);
+        told = held.cliPid;
+      }
+      if (Date.now() > deadline || io.signal.aborted) {
+        throw new UsageError(`rs-cleanup process ${held.cliPid} keeps the embedded Temporal server in ${dataDirectory(io.env)} busy; try again when it has ended`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+      continue;
+    }
+    if (needsWorker) await requireAwsCredentials(CLI_DEFAULTS.credentialsTimeoutMs);
+    log(`No TEMPORAL_ADDRESS: starting the embedded Temporal dev server${needsWorker ? ' and a worker' : ''}...`);
     const activities = {
       ...config.activities,
       auditDir: io.env.RS_CLEANUP_AUDIT_DIR ? config.activities.auditDir : path.join(dataDirectory(io.env), 'audit'),
     };
     try {
-      stack = await startEmbeddedStack({ env: io.env, activities, taskQueue, withWorker: options.needsWorker, log });
+      return { stack: await startEmbeddedStack({ env: io.env, activities, taskQueue, withWorker: needsWorker, log }) };
     } catch (err) {
-      // Another process took the server between our look and our start: use it.
+      // Another process took the server between our look and our start: look again.
       if (!(err instanceof EmbeddedServerHeld)) throw err;
-      held = err.holder;
     }
   }
-  if (stack) {
-    const started = stack;
-    const connection = await Connection.connect({ address: started.address }).catch(async (err) => {
-      await started.stop({ waitForFollowers: false });
-      throw err;
-    });
-    return target(connection, started.namespace, taskQueue, 'embedded', {
-      stop: (interrupted) => started.stop({ waitForFollowers: !interrupted, signal: io.signal }),
-    });
-  }
-  const holder = await addressOf(held!, io);
-  const connection = await connectOrExplain(
-    { address: holder.address!, connectTimeout: CLI_DEFAULTS.temporalConnectTimeoutMs },
-    `the embedded Temporal server of rs-cleanup process ${holder.cliPid} at ${holder.address}`,
-    'is that process still running?',
-  );
-  return target(connection, holder.namespace ?? 'default', taskQueue, 'held', { holderPid: holder.cliPid });
 }
 
 function target(
@@ -126,26 +154,6 @@ function target(
       return closing;
     },
   };
-}
-
-/** A holder that is still starting its server has no address yet: wait for it (or for it to die). */
-async function addressOf(holder: EmbeddedLock, io: CommandIo): Promise<EmbeddedLock> {
-  let current: EmbeddedLock | undefined = holder;
-  const deadline = Date.now() + 120_000;
-  let told = false;
-  while (current && !current.address) {
-    if (!told) io.stderr.write(`rs-cleanup process ${holder.cliPid} is starting the embedded Temporal server; waiting for it...\n`);
-    told = true;
-    if (Date.now() > deadline || io.signal.aborted) {
-      throw new UsageError(`rs-cleanup process ${holder.cliPid} holds the embedded Temporal server but has not started it; try again when it has`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-    current = heldEmbeddedServer(io.env);
-  }
-  if (!current || !isAlive(current.cliPid)) {
-    throw new UsageError(`rs-cleanup process ${holder.cliPid}, which held the embedded Temporal server, has ended; run the command again`);
-  }
-  return current;
 }
 
 /** Connects, or says in one line which server did not answer and what to check. */
