@@ -40,7 +40,7 @@ export function processIo(signal: AbortSignal): CommandIo {
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, signal };
 }
 
-/** Collects what a command writes: for tests, and for commands that run another one quietly. */
+/** Collects what a command writes (tests). */
 export class CapturedOutput implements OutputStream {
   text = '';
   write(text: string): boolean {

@@ -173,9 +173,13 @@ describe('a run against the suite server', () => {
     expect(result.stderr).toContain(`Interrupted. The run goes on in Temporal; follow it with: rs-cleanup status ${workflowId} --watch (workflow ID ${workflowId}).`);
     const handle = env.client.workflow.getHandle(workflowId);
     expect((await handle.describe()).status.name).toBe('RUNNING');
+    // Other commands, too, close what they open.
+    expect((await cliInProcess(['status', workflowId, '--json'], cliEnv)).code).toBe(0);
+    expect((await cliInProcess(['list', '--json'], cliEnv)).code).toBe(0);
+    expect((await cliInProcess(['pause', workflowId], cliEnv)).code).toBe(0);
     expect(exit).not.toHaveBeenCalled();
     expect(hooks()).toEqual(hooksBefore);
-    expect(opened.length).toBeGreaterThan(0);
+    expect(opened.length).toBe(4);
     expect(opened.every((c) => c.closed)).toBe(true);
 
     // Its deletes wait in the limiter at 0.2/s: end it at once rather than let a cancel drain them.

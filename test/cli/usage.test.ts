@@ -1,7 +1,7 @@
 /**
- * The option schema (cli/usage.ts) and the one-line explanation of a failed
- * run (cli/follow-run.ts explainFailure). Every cron expression the CLI
- * accepts is one the Temporal server accepts too.
+ * The option schema (cli/usage.ts), the one-line explanation of a failed
+ * run (cli/follow-run.ts explainFailure) and every command's --help. Every
+ * cron expression the CLI accepts is one the Temporal server accepts too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from 'commander';
@@ -10,6 +10,8 @@ import { RetryState } from '@temporalio/common';
 import { cronValue, intervalValue, rateValue, temporalName, windowValue } from '../../cli/usage';
 import { explainFailure } from '../../cli/follow-run';
 import { EXIT } from '../../cli/exit-codes';
+import { runCli } from '../../cli/main';
+import { capturedIo } from '../../cli/command-io';
 import { connectClient } from '../helpers/temporal';
 
 const ACCEPTED_CRONS = ['0 3 * * 1', '*/15 9-17 * * mon-fri', '0 0 1,15 jan,jul *', '30 2 * * 0', '0 0 * * 7', '@daily', '@hourly', 'CRON_TZ=Europe/Paris 0 3 * * *'];
@@ -101,5 +103,17 @@ describe('why a run failed, in one line', () => {
     expect(line).toBe(
       'rs-cleanup: run run-3 failed: the worker found no AWS credentials (dependency check: ListUserPoolClients on us-east-1_A1); provide them with AWS_PROFILE (after `aws configure` or `aws sso login`), with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or with an IAM role where the worker runs. Nothing was deleted.',
     );
+  });
+});
+
+describe('--help', () => {
+  it('every command has help with an example, printed to standard output, exit 0', async () => {
+    const commands = [['run'], ['status'], ['list'], ['pause'], ['resume'], ['cancel'], ['terminate'], ['set-rate'], ['report'], ['redrive'], ['restore'], ['discover'], ['schedule', 'create'], ['schedule', 'pause']];
+    for (const command of commands) {
+      const io = capturedIo({ env: {} });
+      expect(await runCli([...command, '--help'], io), command.join(' ')).toBe(EXIT.ok);
+      expect(io.stdout.text, command.join(' ')).toContain(`Usage: rs-cleanup ${command.join(' ')} [options]`);
+      expect(io.stdout.text, command.join(' ')).toContain('Examples:');
+    }
   });
 });
