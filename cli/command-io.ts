@@ -7,8 +7,6 @@
  * A command never calls process.exit, never installs a signal handler and
  * never reads process.env or process.stdin itself: it returns its exit code.
  */
-import { Readable } from 'node:stream';
-
 export interface OutputStream {
   write(text: string): unknown;
   /** A terminal: the progress line redraws itself in place. */
@@ -38,31 +36,4 @@ export interface CommandIo {
 /** The process's own streams and environment; `signal` comes from the entry's SIGINT/SIGTERM handlers. */
 export function processIo(signal: AbortSignal): CommandIo {
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, signal };
-}
-
-/** Collects what a command writes (tests). */
-export class CapturedOutput implements OutputStream {
-  text = '';
-  write(text: string): boolean {
-    this.text += text;
-    return true;
-  }
-}
-
-/**
- * An io for running a command in-process: captured output, an empty
- * non-terminal standard input unless one is given, never-aborted signal
- * unless one is given.
- */
-export function capturedIo(options: { env: NodeJS.ProcessEnv; stdin?: InputStream; signal?: AbortSignal }): CommandIo & {
-  stdout: CapturedOutput;
-  stderr: CapturedOutput;
-} {
-  return {
-    stdout: new CapturedOutput(),
-    stderr: new CapturedOutput(),
-    stdin: options.stdin ?? Readable.from([]),
-    env: options.env,
-    signal: options.signal ?? new AbortController().signal,
-  };
 }

@@ -11,7 +11,7 @@ import { cronValue, intervalValue, rateValue, temporalName, windowValue } from '
 import { explainFailure } from '../../cli/follow-run';
 import { EXIT } from '../../cli/exit-codes';
 import { runCli } from '../../cli/main';
-import { capturedIo } from '../../cli/command-io';
+import { capturedIo } from '../operator/helpers';
 import { connectClient } from '../helpers/temporal';
 
 const ACCEPTED_CRONS = ['0 3 * * 1', '*/15 9-17 * * mon-fri', '0 0 1,15 jan,jul *', '30 2 * * 0', '0 0 * * 7', '@daily', '@hourly', 'CRON_TZ=Europe/Paris 0 3 * * *'];

@@ -9,7 +9,8 @@ import { DEFAULT_TEST_CREDENTIALS } from '../../emulator';
 import type { CleanupEnv } from '../helpers/cleanup-env';
 import { temporalAddress } from '../helpers/temporal';
 import { runCli } from '../../cli/main';
-import { capturedIo, type InputStream } from '../../cli/command-io';
+import { Readable } from 'node:stream';
+import type { CommandIo, InputStream, OutputStream } from '../../cli/command-io';
 
 /** The environment of a CLI that talks to the suite's server, the test's worker and the emulator. */
 export function cliEnvironment(env: CleanupEnv): NodeJS.ProcessEnv {
@@ -23,6 +24,29 @@ export function cliEnvironment(env: CleanupEnv): NodeJS.ProcessEnv {
     RS_CLEANUP_PROTECTED: '',
     RS_CLEANUP_PROTECTED_FILE: '',
   };
+}
+
+/** Collects what a command writes. */
+export class CapturedOutput implements OutputStream {
+  text = '';
+  write(text: string): boolean {
+    this.text += text;
+    return true;
+  }
+}
+
+/**
+ * An io for a command run in-process: captured output, an empty non-terminal
+ * standard input unless one is given, a signal aborted only when asked.
+ */
+export function capturedIo(options: { env: NodeJS.ProcessEnv; stdin?: InputStream; signal?: AbortSignal }) {
+  return {
+    stdout: new CapturedOutput(),
+    stderr: new CapturedOutput(),
+    stdin: options.stdin ?? Readable.from([]),
+    env: options.env,
+    signal: options.signal ?? new AbortController().signal,
+  } satisfies CommandIo;
 }
 
 export interface CliResult {
