@@ -23,7 +23,7 @@ if (Number(process.versions.node.split('.')[0]) < MIN_NODE_MAJOR) {
 
 function start() {
   require('tsx/cjs');
-  require(path.join(__dirname, '..', 'cli', 'main.ts'));
+  void require(path.join(__dirname, '..', 'cli', 'main.ts')).main();
 }
 
 /** Runs this same command on `node` and ends as it ends: same exit code, or the same signal. */

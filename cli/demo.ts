@@ -10,6 +10,7 @@ import { dataDirectory } from './embedded-temporal';
 import { startEmulator, DEFAULT_TEST_CREDENTIALS, type SeedUserPool } from '../emulator';
 import { runCommand } from './run';
 import { EXIT } from './exit-codes';
+import type { CommandIo } from './command-io';
 
 const EXAMPLE_INPUT = path.join(__dirname, '..', 'examples', 'offboarding.csv');
 
@@ -35,7 +36,7 @@ export function demoPools(): SeedUserPool[] {
   }));
 }
 
-export async function demoCommand(): Promise<number> {
+export async function demoCommand(io: CommandIo): Promise<number> {
   const emulator = await startEmulator({
     faultSeed: 20261127,
     faults: {
@@ -47,41 +48,44 @@ export async function demoCommand(): Promise<number> {
   });
   try {
     await emulator.control.seed({ userPools: demoPools() });
-    // The worker uses the default credential chain; point it at the emulator's test key.
+    // The worker uses the AWS SDK's default credential chain, which reads the
+    // process's own environment: point it at the emulator's test key.
     process.env.AWS_ACCESS_KEY_ID = DEFAULT_TEST_CREDENTIALS.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY = DEFAULT_TEST_CREDENTIALS.secretAccessKey;
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
-    process.env.COGNITO_ENDPOINT = emulator.url;
     // The emulator lives only as long as this command, so a demo run cannot be
     // resumed: each demo gets a fresh Temporal database of its own, apart from
     // the one real runs resume from. (An old demo run resumed against a new
     // emulator would delete the new emulator's servers.)
-    const demoData = path.join(dataDirectory(), 'demo');
+    const demoData = path.join(dataDirectory(io.env), 'demo');
     for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(path.join(demoData, `temporal.db${suffix}`), { force: true });
-    process.env.RS_CLEANUP_DATA_DIR = demoData;
-    process.stderr.write(
+    const demoIo: CommandIo = { ...io, env: { ...io.env, COGNITO_ENDPOINT: emulator.url, RS_CLEANUP_DATA_DIR: demoData } };
+    io.stderr.write(
       `Cognito emulator on ${emulator.url}: 12 user pools, 300 resource servers, quotas on ` +
         '(15 deletes/s per account, 5/s per pool, 3/s of it taken by another application), 2% throttling and 1% internal errors injected.\n',
     );
 
-    const exitCode = await runCommand({
-      input: EXAMPLE_INPUT,
-      execute: true,
-      json: false,
-      yes: true,
-      verify: false,
-      skipInvalid: false,
-      // A fresh emulator each time: a fresh run each time, not an attach to the last one.
-      id: `rs-cleanup-demo-${new Date().toISOString().replace(/[:.]/g, '-')}`,
-    });
+    const exitCode = await runCommand(
+      {
+        input: EXAMPLE_INPUT,
+        execute: true,
+        json: false,
+        yes: true,
+        verify: false,
+        skipInvalid: false,
+        // A fresh emulator each time: a fresh run each time, not an attach to the last one.
+        id: `rs-cleanup-demo-${new Date().toISOString().replace(/[:.]/g, '-')}`,
+      },
+      demoIo,
+    );
 
     const stats = await emulator.control.stats();
     const state = await emulator.control.state();
     const remaining = state.userPools.reduce((n, pool) => n + pool.resourceServers.length, 0);
     const deleteCalls = stats.operations.DeleteResourceServer ?? {};
     const busiest = Math.max(0, ...stats.accepted.perSecond.map((s) => s.categories.UserPoolResourceUpdate ?? 0));
-    process.stderr.write(
+    io.stderr.write(
       `\nEmulator: ${stats.deletes.length} resource servers deleted, ${remaining} left; ` +
         `DeleteResourceServer answers ${JSON.stringify(deleteCalls)}; ` +
         `busiest second: ${busiest} accepted deletes (quota 15).\n`,

@@ -15,7 +15,7 @@ import { CognitoClients } from '../cognito/clients';
 import { classifyCognitoError } from '../cognito/errors';
 import { CognitoRateLimiter } from '../cognito/rate-limiter';
 import { retryCognitoCall } from '../cognito/retry';
-import type { CommandIo } from './emulator';
+import type { CommandIo } from './command-io';
 import { EXIT, UsageError } from './exit-codes';
 import { COGNITO_QUOTAS } from '../common/options';
 
@@ -41,8 +41,8 @@ class ListingFailed extends Error {
   }
 }
 
-export async function discoverCommand(options: DiscoverOptions, io: CommandIo = process): Promise<number> {
-  const env = process.env;
+export async function discoverCommand(options: DiscoverOptions, io: CommandIo): Promise<number> {
+  const env = io.env;
   const { pools, regions } = checkOptions(options, env);
   let pattern: RegExp | undefined;
   try {
@@ -51,7 +51,7 @@ export async function discoverCommand(options: DiscoverOptions, io: CommandIo = 
     throw new UsageError(`--match: ${(err as Error).message}`);
   }
 
-  const clients = new CognitoClients(process.env.COGNITO_ENDPOINT ? { endpoint: process.env.COGNITO_ENDPOINT } : {});
+  const clients = new CognitoClients(env.COGNITO_ENDPOINT ? { endpoint: env.COGNITO_ENDPOINT } : {});
   // ListResourceServers: UserPoolResourceRead, 20/s per account and 5/s per pool.
   const limiter = new CognitoRateLimiter({ rate: COGNITO_QUOTAS.resourceReadPerSecond, poolRate: COGNITO_QUOTAS.perPoolPerOperationPerSecond });
   const rows: string[][] = [];

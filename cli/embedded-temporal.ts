@@ -2,86 +2,188 @@
  * The CLI's embedded default: with no TEMPORAL_ADDRESS, `run` starts a local
  * Temporal dev server (its database in the project's data directory, so an
  * interrupted run resumes next time) and a worker in the same process.
+ *
+ * One server per data directory (SQLite takes one writer). The lock file
+ * `temporal.lock` records who holds it: the CLI's pid, the server's pid, its
+ * port and address. Other rs-cleanup commands find the server there while
+ * that CLI runs (status, pause, and `run` of the same input, which attaches).
+ * A server whose CLI died (SIGKILL, a crash) is found on the next start by
+ * its pid and command line (`temporal server start-dev --db-filename <ours>`)
+ * and stopped before a new one starts.
+ *
+ * Another process that follows a run through this server registers in
+ * `followers/<pid>.json`; the holder waits for it before stopping the server
+ * at its normal end, so the follower's run is not cut off.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
-import { startDevServer, type DevServer } from '../common/temporal-dev-server';
+import { devServersOn, processArguments, startDevServer, stopProcess, type DevServer } from '../common/temporal-dev-server';
 import type { ActivityConfig } from '../activities';
 import { createCleanupWorker } from '../worker/create-worker';
-import { WORKER_DEFAULTS } from '../common/options';
+import { CLI_DEFAULTS } from '../common/options';
+
+export interface EmbeddedLock {
+  cliPid: number;
+  dbFile: string;
+  /** The holder runs a worker (run, redrive): others may follow a run through its server. */
+  worker: boolean;
+  serverPid?: number;
+  port?: number;
+  address?: string;
+  namespace?: string;
+}
 
 export interface EmbeddedStack {
   address: string;
   namespace: string;
   taskQueue: string;
-  stop(): Promise<void>;
+  /**
+   * Stops the worker (in-flight activities finish) and the server. At a
+   * normal end (`waitForFollowers`), first waits for other processes that
+   * follow a run through this server, unless `signal` is aborted.
+   */
+  stop(options: { waitForFollowers: boolean; signal?: AbortSignal }): Promise<void>;
 }
 
-export function dataDirectory(): string {
-  return path.resolve(process.env.RS_CLEANUP_DATA_DIR ?? path.join(__dirname, '..', 'data'));
-}
-
-/** One embedded server per data directory: SQLite does not like two. */
-function takeLock(dir: string): () => void {
-  const lock = path.join(dir, 'temporal.lock');
-  try {
-    const holder = Number(readFileSync(lock, 'utf8'));
-    if (holder && holder !== process.pid && isAlive(holder)) {
-      throw new Error(
-        `another rs-cleanup process (pid ${holder}) is using the embedded Temporal server in ${dir}; ` +
-          'wait for it to finish, or set TEMPORAL_ADDRESS to use a shared server',
-      );
-    }
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+/** Another live rs-cleanup process holds the embedded server of this data directory. */
+export class EmbeddedServerHeld extends Error {
+  override name = 'EmbeddedServerHeld';
+  constructor(readonly holder: EmbeddedLock, dir: string) {
+    super(`rs-cleanup process ${holder.cliPid} runs the embedded Temporal server in ${dir}`);
   }
-  writeFileSync(lock, String(process.pid));
-  return () => rmSync(lock, { force: true });
 }
 
-export function embeddedAddressFile(): string {
-  return path.join(dataDirectory(), 'temporal.address');
+export function dataDirectory(env: NodeJS.ProcessEnv): string {
+  return path.resolve(env.RS_CLEANUP_DATA_DIR || path.join(__dirname, '..', 'data'));
 }
 
+function lockFile(dir: string): string {
+  return path.join(dir, 'temporal.lock');
+}
+
+function databaseFile(dir: string): string {
+  return path.join(dir, 'temporal.db');
+}
+
+function followersDir(dir: string): string {
+  return path.join(dir, 'followers');
+}
+
+/** Alive and not a zombie (a killed child whose parent has not collected it yet). */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return processArguments(pid) !== undefined;
+}
+
+export function readLock(dir: string): EmbeddedLock | undefined {
+  try {
+    const lock = JSON.parse(readFileSync(lockFile(dir), 'utf8')) as EmbeddedLock;
+    return typeof lock.cliPid === 'number' ? lock : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
-export async function startEmbeddedStack(
-  activities: ActivityConfig,
-  taskQueue: string = WORKER_DEFAULTS.taskQueue,
-  withWorker = true,
-): Promise<EmbeddedStack> {
-  const dir = dataDirectory();
+function writeLock(dir: string, lock: EmbeddedLock): void {
+  // Readers never see half a file: write aside, then rename over.
+  const temporary = `${lockFile(dir)}.${process.pid}`;
+  writeFileSync(temporary, JSON.stringify(lock));
+  renameSync(temporary, lockFile(dir));
+}
+
+/** The embedded server another live rs-cleanup process holds in this data directory, with its address once it serves. */
+export function heldEmbeddedServer(env: NodeJS.ProcessEnv): EmbeddedLock | undefined {
+  const lock = readLock(dataDirectory(env));
+  return lock && lock.cliPid !== process.pid && isAlive(lock.cliPid) ? lock : undefined;
+}
+
+/**
+ * Takes the lock of `dir` for this process. A live holder: EmbeddedServerHeld.
+ * A dead holder: its lock is removed. Then every dev server still running on
+ * this database (left by a dead CLI) is stopped, so the new one does not
+ * meet a locked SQLite file.
+ */
+async function takeLock(dir: string, worker: boolean, log: (line: string) => void): Promise<() => void> {
+  const dbFile = databaseFile(dir);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      writeFileSync(lockFile(dir), JSON.stringify({ cliPid: process.pid, dbFile, worker } satisfies EmbeddedLock), { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (attempt >= 20) throw new Error(`cannot take the lock ${lockFile(dir)}: another rs-cleanup process keeps taking it`);
+    }
+    const holder = readLock(dir);
+    if (holder && holder.cliPid !== process.pid && isAlive(holder.cliPid)) throw new EmbeddedServerHeld(holder, dir);
+    if (!holder && attempt < 10) {
+      // Being written right now by a starting process, or unreadable: look again shortly.
+      await new Promise((r) => setTimeout(r, 100));
+      continue;
+    }
+    await stopLeftServers(dbFile, holder, log);
+    rmSync(lockFile(dir), { force: true });
+  }
+  // A server may also be left from a CLI that died before recording it.
+  await stopLeftServers(dbFile, undefined, log);
+  return () => {
+    if (readLock(dir)?.cliPid === process.pid) rmSync(lockFile(dir), { force: true });
+  };
+}
+
+async function stopLeftServers(dbFile: string, holder: EmbeddedLock | undefined, log: (line: string) => void): Promise<void> {
+  for (const pid of devServersOn(dbFile, holder?.serverPid ? [holder.serverPid] : [])) {
+    log(
+      `Stopping the Temporal dev server (pid ${pid}) left running on ${dbFile}` +
+        `${holder ? ` by rs-cleanup process ${holder.cliPid}, which ended without stopping it` : ''}...`,
+    );
+    await stopProcess(pid, CLI_DEFAULTS.staleServerGraceMs);
+  }
+}
+
+export async function startEmbeddedStack(options: {
+  env: NodeJS.ProcessEnv;
+  activities: ActivityConfig;
+  taskQueue: string;
+  withWorker: boolean;
+  log: (line: string) => void;
+}): Promise<EmbeddedStack> {
+  const dir = dataDirectory(options.env);
   mkdirSync(dir, { recursive: true });
-  const releaseLock = takeLock(dir);
+  const releaseLock = await takeLock(dir, options.withWorker, options.log);
   let server: DevServer | undefined;
   try {
-    server = await startDevServer({ dbFile: path.join(dir, 'temporal.db') });
-    // Other rs-cleanup commands (status, pause...) find this server here while it runs.
-    writeFileSync(embeddedAddressFile(), JSON.stringify({ pid: process.pid, address: server.address }));
+    const dbFile = databaseFile(dir);
+    server = await startDevServer({ dbFile });
+    writeLock(dir, {
+      cliPid: process.pid,
+      dbFile,
+      worker: options.withWorker,
+      serverPid: server.pid,
+      port: server.port,
+      address: server.address,
+      namespace: server.namespace,
+    });
     const devServer = server;
-    const connection = withWorker ? await NativeConnection.connect({ address: server.address }) : undefined;
+    const connection = options.withWorker ? await NativeConnection.connect({ address: server.address }) : undefined;
     const worker = connection
-      ? await createCleanupWorker({ connection, namespace: server.namespace, taskQueue, activities })
+      ? await createCleanupWorker({ connection, namespace: server.namespace, taskQueue: options.taskQueue, activities: options.activities })
       : undefined;
     const running = worker?.run();
     return {
       address: server.address,
       namespace: server.namespace,
-      taskQueue,
-      async stop() {
-        if (worker?.worker.getState() === 'RUNNING') worker.worker.shutdown();
+      taskQueue: options.taskQueue,
+      async stop({ waitForFollowers, signal }) {
+        if (waitForFollowers) await waitForOtherFollowers(dir, options.log, signal);
+        worker?.shutdown();
         await running?.catch(() => undefined);
         await connection?.close();
         await devServer.stop();
-        rmSync(embeddedAddressFile(), { force: true });
         releaseLock();
       },
     };
@@ -90,4 +192,54 @@ export async function startEmbeddedStack(
     releaseLock();
     throw err;
   }
+}
+
+/**
+ * Registers this process as following `workflowId` through the embedded
+ * server another process holds; the returned function unregisters it.
+ */
+export function registerFollower(env: NodeJS.ProcessEnv, workflowId: string): () => void {
+  const dir = followersDir(dataDirectory(env));
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${process.pid}.json`);
+  writeFileSync(file, JSON.stringify({ pid: process.pid, workflowId }));
+  return () => rmSync(file, { force: true });
+}
+
+async function waitForOtherFollowers(dir: string, log: (line: string) => void, signal?: AbortSignal): Promise<void> {
+  const told = new Set<number>();
+  while (!signal?.aborted) {
+    const live = liveFollowers(dir);
+    if (live.length === 0) return;
+    for (const follower of live.filter((f) => !told.has(f.pid))) {
+      told.add(follower.pid);
+      log(
+        `Waiting for rs-cleanup process ${follower.pid}, which follows run ${follower.workflowId} through this embedded server, ` +
+          'to see it end (Ctrl-C stops the server now; that run resumes next time).',
+      );
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+function liveFollowers(dir: string): { pid: number; workflowId: string }[] {
+  const folder = followersDir(dir);
+  let names: string[];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    return [];
+  }
+  const live: { pid: number; workflowId: string }[] = [];
+  for (const name of names) {
+    const file = path.join(folder, name);
+    try {
+      const follower = JSON.parse(readFileSync(file, 'utf8')) as { pid: number; workflowId: string };
+      if (follower.pid !== process.pid && isAlive(follower.pid)) live.push(follower);
+      else if (follower.pid !== process.pid) rmSync(file, { force: true });
+    } catch {
+      rmSync(file, { force: true });
+    }
+  }
+  return live;
 }

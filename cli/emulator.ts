@@ -13,6 +13,7 @@ import { DEFAULT_ACCOUNT_ID, DEFAULT_TEST_CREDENTIALS, demoSeed, startEmulator, 
 import { CognitoError } from '../emulator/errors';
 import { dataDirectory } from './embedded-temporal';
 import { EXIT, UsageError } from './exit-codes';
+import type { CommandIo } from './command-io';
 
 export const DEFAULT_EMULATOR_PORT = 9229;
 
@@ -23,16 +24,9 @@ export interface EmulatorCommandOptions {
   port?: number;
   /** Where the sample input goes; default <data dir>/emulator/sample-input.csv. */
   sample?: string;
-  /** Stops serving when aborted (tests); otherwise SIGINT or SIGTERM does. */
-  signal?: AbortSignal;
 }
 
-export interface CommandIo {
-  stdout: { write(text: string): unknown };
-  stderr: { write(text: string): unknown };
-}
-
-export async function emulatorCommand(options: EmulatorCommandOptions, io: CommandIo = process): Promise<number> {
+export async function emulatorCommand(options: EmulatorCommandOptions, io: CommandIo): Promise<number> {
   const seedName = options.seed ?? 'demo';
   const seed = seedName === 'demo' ? demoSeed() : readSeedFile(seedName);
   const port = options.port ?? DEFAULT_EMULATOR_PORT;
@@ -42,7 +36,7 @@ export async function emulatorCommand(options: EmulatorCommandOptions, io: Comma
     // The printed key is the default account's: other accounts' pools are not reachable with it.
     const pools = state.userPools.filter((pool) => (pool.accountId ?? DEFAULT_ACCOUNT_ID) === DEFAULT_ACCOUNT_ID);
     const rows = pools.flatMap((pool) => pool.resourceServers.map((server) => [pool.id, server.identifier, server.name]));
-    const sample = path.resolve(options.sample ?? path.join(dataDirectory(), 'emulator', 'sample-input.csv'));
+    const sample = path.resolve(options.sample ?? path.join(dataDirectory(io.env), 'emulator', 'sample-input.csv'));
     mkdirSync(path.dirname(sample), { recursive: true });
     writeFileSync(sample, toCsv(['userPoolId', 'identifier', 'name'], rows));
 
@@ -74,7 +68,8 @@ export async function emulatorCommand(options: EmulatorCommandOptions, io: Comma
         '',
       ].join('\n'),
     );
-    await stopRequested(options.signal);
+    // Serves until Ctrl-C (the entry aborts io.signal on SIGINT and SIGTERM).
+    await stopRequested(io.signal);
   } finally {
     await emulator.close();
   }
@@ -107,18 +102,10 @@ async function start(seedName: string, port: number, seed: SeedRequest): Promise
   }
 }
 
-function stopRequested(signal: AbortSignal | undefined): Promise<void> {
+function stopRequested(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      signal?.removeEventListener('abort', stop);
-      resolve();
-    };
-    if (signal?.aborted) return stop();
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-    signal?.addEventListener('abort', stop);
+    if (signal.aborted) return resolve();
+    signal.addEventListener('abort', () => resolve(), { once: true });
   });
 }
 

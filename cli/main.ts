@@ -1,78 +1,70 @@
 /**
- * The rs-cleanup command line. Each command lives in its own module; this file
- * only declares the commands, their options and their exit codes.
+ * The rs-cleanup command line. Each command lives in its own module and is
+ * an exported function `xCommand(..., io)` that returns its exit code; this
+ * file only declares the commands and their options (each value parsed and
+ * bounded by cli/usage.ts before anything starts), maps errors to exit codes,
+ * and, as the process entry, wires the real streams and Ctrl-C to them.
+ *
+ * `runCli(argv, io)` runs one command line in-process: the tests use it.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
-import { runCommand } from './run';
 import { definedOnly } from '../common/types';
-import { DEFAULT_LIMITS, LIMIT_BOUNDS, RUN_DEFAULTS, WORKER_DEFAULTS } from '../common/options';
-import { listCommand, setRateCommand, signalCommand, statusCommand } from './status';
-import { redriveCommand, reportCommand } from './report';
+import { DEFAULT_LIMITS, INPUT_BOUNDS, LIMIT_BOUNDS, OPTION_BOUNDS, RUN_DEFAULTS, WORKER_DEFAULTS } from '../common/options';
+import { ConfigError } from '../worker/config';
+import { TemporalConnectionError } from '../common/temporal-connection';
+import { DevServerStartError } from '../common/temporal-dev-server';
+import { EXIT, UsageError } from './exit-codes';
+import { processIo, type CommandIo } from './command-io';
+import {
+  attemptsValue,
+  itemDeadlineValue,
+  collect,
+  portValue,
+  cronValue,
+  intervalValue,
+  itemCount,
+  listLimit,
+  percentValue,
+  rateValue,
+  temporalName,
+  windowValue,
+} from './usage';
+import { runCommand } from './run';
+import { statusCommand } from './status';
+import { listCommand } from './list';
+import { pauseCommand } from './pause';
+import { resumeCommand } from './resume';
+import { cancelCommand } from './cancel';
+import { terminateCommand } from './terminate';
+import { setRateCommand } from './set-rate';
+import { reportCommand } from './report';
+import { redriveCommand } from './redrive';
 import { restoreCommand } from './restore';
 import { discoverCommand } from './discover';
 import { DEFAULT_EMULATOR_PORT, emulatorCommand } from './emulator';
-import {
-  scheduleActionCommand,
-  scheduleCreateCommand,
-  scheduleDescribeCommand,
-  scheduleListCommand,
-} from './schedule';
+import { scheduleCreateCommand } from './schedule/create';
+import { scheduleListCommand } from './schedule/list';
+import { scheduleDescribeCommand } from './schedule/describe';
+import { scheduleChangeCommand } from './schedule/change';
 import { demoCommand } from './demo';
-import { EXIT, UsageError } from './exit-codes';
-import { ConfigError } from '../worker/config';
-import { TemporalConnectionError } from '../common/temporal-connection';
-
-function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got '${value}'`);
-  return n;
-}
-
-function positiveInteger(value: string): number {
-  const n = positiveNumber(value);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError(`expected a whole number, got '${value}'`);
-  return n;
-}
-
-/** A rate flag: a positive number no higher than LIMIT_BOUNDS.maxRate (a higher one is a typo). */
-function rateValue(value: string): number {
-  const n = positiveNumber(value);
-  if (n > LIMIT_BOUNDS.maxRate) throw new InvalidArgumentError(`expected at most ${LIMIT_BOUNDS.maxRate} calls per second, got '${value}'`);
-  return n;
-}
-
-function windowValue(value: string): number {
-  const n = positiveInteger(value);
-  if (n > LIMIT_BOUNDS.maxWindow) throw new InvalidArgumentError(`expected at most ${LIMIT_BOUNDS.maxWindow}, got '${value}'`);
-  return n;
-}
-
-function percentValue(value: string): number {
-  const n = positiveNumber(value);
-  if (n > 100) throw new InvalidArgumentError(`expected a percentage up to 100, got '${value}'`);
-  return n;
-}
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
 
 const EXIT_CODES_HELP = `
 Exit codes:
   0  every item ended deleted, already-absent or would-delete
-  1  at least one item failed (the manifest's failed.csv re-runs them)
-  2  invalid input, usage, a refused run or no confirmation: nothing was deleted
+  1  at least one item failed (the manifest's failed.csv re-runs them), or the run failed or is stuck
+  2  invalid input, usage, a refused run, no confirmation or no AWS credentials: nothing was deleted
   3  the run was cancelled or stopped early
-  4  the run finished, but some items were skipped (in use by app clients, or protected)`;
+  4  the run finished, but some items were skipped (in use by app clients, or protected)
+  130  interrupted (Ctrl-C): this command stopped waiting; an embedded run resumes when the same command runs again`;
 
 /** What a cleanup does: shared by run, redrive and schedule create. */
 function addJobOptions(command: Command): Command {
   return command
     .option('--execute', 'really delete; without it nothing is deleted and items end would-delete', false)
     .option('-y, --yes', 'skip the typed confirmation of --execute (needed when standard input is not a terminal)', false)
-    .option('--rate <n>', `DeleteResourceServer calls per second across the account (default ${DEFAULT_LIMITS.rate}, at most ${LIMIT_BOUNDS.maxRate})`, rateValue)
-    .option('--pool-rate <n>', `DeleteResourceServer calls per second per user pool (default ${DEFAULT_LIMITS.poolRate}, at most ${LIMIT_BOUNDS.maxRate})`, rateValue)
+    .option('--rate <n>', `DeleteResourceServer calls per second across the account (default ${DEFAULT_LIMITS.rate}, ${LIMIT_BOUNDS.minRate} to ${LIMIT_BOUNDS.maxRate})`, rateValue)
+    .option('--pool-rate <n>', `DeleteResourceServer calls per second per user pool (default ${DEFAULT_LIMITS.poolRate}, ${LIMIT_BOUNDS.minRate} to ${LIMIT_BOUNDS.maxRate})`, rateValue)
     .option('--window <n>', `delete activities in flight at once (default ${DEFAULT_LIMITS.window}, at most ${LIMIT_BOUNDS.maxWindow})`, windowValue)
     .addOption(
       new Option('--in-use <policy>', 'servers whose scopes app clients use: skip them, delete them anyway, or fail the run')
@@ -81,31 +73,35 @@ function addJobOptions(command: Command): Command {
     )
     .option('--protect <pattern>', 'never delete: POOL or POOL,IDENTIFIER, * and ? wildcards; repeatable (also RS_CLEANUP_PROTECTED)', collect)
     .option('--protect-file <file>', 'protection patterns, one per line (also RS_CLEANUP_PROTECTED_FILE)')
-    .option('--max-deletes <n>', 'refuse to start when more servers than this would be deleted', positiveInteger)
+    .option('--max-deletes <n>', 'refuse to start when more servers than this would be deleted', itemCount)
     .option('--verify', 'after each delete, read the server again and expect it gone', false)
     .option('--audit-dir <dir>', `where the audit log and manifest go (default ${WORKER_DEFAULTS.auditDir}, or RS_CLEANUP_AUDIT_DIR on the workers)`)
     .option('--skip-invalid', 'run the valid rows even when some rows are invalid', false)
-    .option('--max-failures <n>', 'stop the run once this many items failed', positiveInteger)
+    .option('--max-failures <n>', 'stop the run once this many items failed', itemCount)
     .option('--max-failure-percent <p>', `stop once this percentage of finished items failed (after ${RUN_DEFAULTS.failurePercentMinItems} items)`, percentValue)
-    .option('--item-deadline <minutes>', `how long one item may retry throttling and internal errors (default ${RUN_DEFAULTS.itemDeadlineMinutes})`, positiveNumber)
-    .option('--max-attempts <n>', 'an optional cap on attempts per item (default: none; --item-deadline bounds retries)', positiveInteger)
+    .option('--item-deadline <minutes>', `how long one item may retry throttling, internal and network errors (default ${RUN_DEFAULTS.itemDeadlineMinutes}, at most ${INPUT_BOUNDS.maxItemDeadlineMinutes})`, itemDeadlineValue)
+    .option('--max-attempts <n>', `an optional cap on attempts per item (default: none, --item-deadline bounds retries; at most ${OPTION_BOUNDS.maxAttempts})`, attemptsValue)
     .option('--skip-missing-pools', 'run the rest when some user pools do not exist (their items end pool-not-found); default: refuse to start', false)
-    .option('--task-queue <name>', `Temporal task queue (default TEMPORAL_TASK_QUEUE or ${WORKER_DEFAULTS.taskQueue})`);
+    .option('--task-queue <name>', `Temporal task queue (default TEMPORAL_TASK_QUEUE or ${WORKER_DEFAULTS.taskQueue})`, temporalName);
 }
 
 function examples(text: string): string {
   return `\nExamples:\n${text}`;
 }
 
-export function buildProgram(): Command {
+/** The command line, writing to `io`; `exitCode` receives the code of the command that ran. */
+export function buildProgram(io: CommandIo, exitCode: (code: number) => void): Command {
   const program = new Command()
     .name('rs-cleanup')
     .description('Safe, rate-limited bulk deletion of Amazon Cognito resource servers, as a Temporal workflow.')
-    .showHelpAfterError()
-    .exitOverride();
-  const action = (fn: (...args: any[]) => Promise<number>) => async (...args: any[]) => {
-    process.exitCode = await fn(...args);
-  };
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => void io.stdout.write(text),
+      writeErr: (text) => void io.stderr.write(text),
+      // A mistake is one line; --help shows the options.
+      outputError: (text, write) => write(`rs-cleanup: ${text.replace(/^error: /, '').trim()}\n`),
+    });
+  const action = (fn: (...args: any[]) => Promise<number>) => async (...args: any[]) => exitCode(await fn(...args));
 
   addJobOptions(
     program
@@ -114,71 +110,97 @@ export function buildProgram(): Command {
       .option('-i, --input <file>', 'CSV (header with userPoolId and identifier), JSON array or JSON Lines')
       .option('--pair <pool,identifier>', 'one item; split at the first comma; repeatable', collect)
       .addOption(new Option('--format <format>', 'input format (default: from the file name or content)').choices(['csv', 'json', 'jsonl']))
-      .option('--id <workflowId>', 'workflow ID (default: from the input checksum, so a second start attaches)')
+      .option('--id <workflowId>', 'workflow ID (default: from the input checksum, so a second start attaches)', temporalName)
       .option('--json', 'print the summary as JSON', false),
   )
     .addHelpText('after', examples(`  rs-cleanup run --input offboarding.csv                 # dry-run: reads every server, deletes nothing
   rs-cleanup run --input offboarding.csv --execute --rate 10 --max-deletes 500
   rs-cleanup run --pair us-east-1_AbC123456,https://api.example.com/tenant-a --execute --yes
+The same input run again attaches to its run while it is going (with the embedded default, also from
+another terminal, through the first command's server and worker); a stuck run is not attached to.
 ${EXIT_CODES_HELP}`))
-    .action(action((options) => runCommand(options)));
+    .action(action((options) => runCommand(options, io)));
 
   program
-    .command('status <run>')
-    .description('Show the progress of a run (its workflow ID), or its summary when it has ended.')
+    .command('status')
+    .argument('<run>', 'the run (its workflow ID)', temporalName)
+    .description('Show the progress of a run, or its summary when it has ended; says so when the run is stuck.')
     .option('--watch', 'follow a running run with a live bar until it ends', false)
     .option('--json', 'print as JSON', false)
-    .addHelpText('after', examples('  rs-cleanup status rs-cleanup-1f2e3d4c5b6a-execute --watch'))
-    .action(action((run, options) => statusCommand(run, options)));
+    .addHelpText('after', examples(`  rs-cleanup status rs-cleanup-1f2e3d4c5b6a-execute --watch
+Exit codes: 0 running, or ended with every item done; 1 failed, stuck, or items failed; 2 no such run; 3 cancelled, terminated or stopped early; 4 items skipped.`))
+    .action(action((run, options) => statusCommand(run, options, io)));
 
   program
     .command('list')
     .description('List recent and running runs.')
-    .option('--limit <n>', 'how many runs', positiveInteger, 20)
+    .option('--limit <n>', `how many runs (at most ${OPTION_BOUNDS.maxListLimit})`, listLimit, 20)
     .option('--json', 'print as JSON', false)
     .addHelpText('after', examples('  rs-cleanup list --limit 5'))
-    .action(action((options) => listCommand(options)));
-
-  for (const verb of ['pause', 'resume', 'cancel'] as const) {
-    const command = program
-      .command(`${verb} <run>`)
-      .description(
-        {
-          pause: 'Pause a run: in-flight items finish, nothing new starts until resume.',
-          resume: 'Resume a paused run.',
-          cancel: 'Cancel a run: in-flight items finish, the rest is recorded as cancelled.',
-        }[verb],
-      )
-      .addHelpText('after', examples(`  rs-cleanup ${verb} rs-cleanup-1f2e3d4c5b6a-execute`));
-    if (verb === 'cancel') command.option('--reason <text>', 'why, for the summary and the audit');
-    command.option('--json', 'print as JSON', false).action(action((run, options) => signalCommand(run, verb, options)));
-  }
+    .action(action((options) => listCommand(options, io)));
 
   program
-    .command('set-rate <run>')
+    .command('pause')
+    .argument('<run>', 'the run (its workflow ID)', temporalName)
+    .description('Pause a run: in-flight items finish, nothing new starts until resume.')
+    .option('--json', 'print as JSON', false)
+    .addHelpText('after', examples('  rs-cleanup pause rs-cleanup-1f2e3d4c5b6a-execute'))
+    .action(action((run, options) => pauseCommand(run, options, io)));
+
+  program
+    .command('resume')
+    .argument('<run>', 'the run (its workflow ID)', temporalName)
+    .description('Resume a paused run.')
+    .option('--json', 'print as JSON', false)
+    .addHelpText('after', examples('  rs-cleanup resume rs-cleanup-1f2e3d4c5b6a-execute'))
+    .action(action((run, options) => resumeCommand(run, options, io)));
+
+  program
+    .command('cancel')
+    .argument('<run>', 'the run (its workflow ID)', temporalName)
+    .description('Cancel a run: in-flight items finish, the rest is recorded as cancelled. A stuck run cannot take a cancel: it is terminated instead.')
+    .option('--reason <text>', 'why, for the summary and the audit')
+    .option('--json', 'print as JSON', false)
+    .addHelpText('after', examples('  rs-cleanup cancel rs-cleanup-1f2e3d4c5b6a-execute --reason "change freeze"'))
+    .action(action((run, options) => cancelCommand(run, options, io)));
+
+  program
+    .command('terminate')
+    .argument('<run>', 'the run (its workflow ID)', temporalName)
+    .description('End a run at once, without its workflow code (the way out for a stuck run); it writes no manifest.')
+    .option('--reason <text>', 'why, recorded with the run')
+    .option('--json', 'print as JSON', false)
+    .addHelpText('after', examples('  rs-cleanup terminate rs-cleanup-1f2e3d4c5b6a-execute --reason "stuck on a bad input"'))
+    .action(action((run, options) => terminateCommand(run, options, io)));
+
+  program
+    .command('set-rate')
+    .argument('<run>', 'the run (its workflow ID)', temporalName)
     .description('Change the rate and window of a running run.')
-    .option('--rate <n>', 'DeleteResourceServer calls per second across the account', rateValue)
-    .option('--pool-rate <n>', 'DeleteResourceServer calls per second per user pool', rateValue)
-    .option('--window <n>', 'delete activities in flight at once', windowValue)
+    .option('--rate <n>', `DeleteResourceServer calls per second across the account (${LIMIT_BOUNDS.minRate} to ${LIMIT_BOUNDS.maxRate})`, rateValue)
+    .option('--pool-rate <n>', `DeleteResourceServer calls per second per user pool (${LIMIT_BOUNDS.minRate} to ${LIMIT_BOUNDS.maxRate})`, rateValue)
+    .option('--window <n>', `delete activities in flight at once (at most ${LIMIT_BOUNDS.maxWindow})`, windowValue)
     .option('--json', 'print the new limits as JSON', false)
     .addHelpText('after', examples('  rs-cleanup set-rate rs-cleanup-1f2e3d4c5b6a-execute --rate 5 --window 10'))
-    .action(action((run, options) => setRateCommand(run, definedOnly({ rate: options.rate, poolRate: options.poolRate, window: options.window }), options)));
+    .action(action((run, options) => setRateCommand(run, definedOnly({ rate: options.rate, poolRate: options.poolRate, window: options.window }), options, io)));
 
   program
-    .command('report <run>')
+    .command('report')
+    .argument('<run>', 'the run (its workflow ID)', temporalName)
     .description('Print the outcome table of a finished run from its manifest.')
     .option('--json', 'print the manifest summary as JSON', false)
     .addHelpText('after', examples('  rs-cleanup report rs-cleanup-1f2e3d4c5b6a-execute'))
-    .action(action((run, options) => reportCommand(run, options)));
+    .action(action((run, options) => reportCommand(run, options, io)));
 
   addJobOptions(
     program
-      .command('redrive <run>')
+      .command('redrive')
+      .argument('<run>', 'the finished run (its workflow ID)', temporalName)
       .description("Run again only the items that failed in a finished run (its manifest's failed.csv).")
       .option('--json', 'print the summary as JSON', false),
   )
     .addHelpText('after', examples(`  rs-cleanup redrive rs-cleanup-1f2e3d4c5b6a-execute --execute\n${EXIT_CODES_HELP}`))
-    .action(action((run, options) => redriveCommand(run, options)));
+    .action(action((run, options) => redriveCommand(run, options, io)));
 
   program
     .command('restore')
@@ -190,7 +212,7 @@ ${EXIT_CODES_HELP}`))
   rs-cleanup restore --from data/audit/<workflowId>/<runId>/audit.jsonl --execute
 Outcomes: restored, would-restore, already-present (same definition), conflict (exists, different; left alone), failed.
 Exit codes: 0 no conflict or failure, 1 otherwise, 2 usage.`))
-    .action(action((options) => restoreCommand(options)));
+    .action(action((options) => restoreCommand(options, io)));
 
   program
     .command('discover')
@@ -203,87 +225,122 @@ Exit codes: 0 no conflict or failure, 1 otherwise, 2 usage.`))
     .option('--json', 'print the matching servers as JSON (the CSV still goes to --output)', false)
     .addHelpText('after', examples(`  rs-cleanup discover --pool us-east-1_AbC123456 --match '/tenant-0042$' -o offboard-0042.csv
   rs-cleanup discover --all-pools --region us-east-1 --region eu-west-1 --match '/tenant-0042$' -o offboard-0042.csv`))
-    .action(action((options) => discoverCommand({ pools: options.pool ?? [], allPools: options.allPools, regions: options.region ?? [], match: options.match, output: options.output, json: options.json })));
+    .action(
+      action((options) =>
+        discoverCommand(
+          { pools: options.pool ?? [], allPools: options.allPools, regions: options.region ?? [], match: options.match, output: options.output, json: options.json },
+          io,
+        ),
+      ),
+    );
 
   program
     .command('emulator')
     .description('Run a local Cognito emulator, seeded, to try rs-cleanup against; prints the environment to use.')
     .option('--seed <demo|file>', "'demo' (5 pools in 2 Regions with stable ids) or a JSON seed in the emulator's control API format", 'demo')
-    .option('--port <n>', `port (default ${DEFAULT_EMULATOR_PORT}; 0 picks a free one)`, (value: string) => {
-      const n = Number(value);
-      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port number, got '${value}'`);
-      return n;
-    })
+    .option('--port <n>', `port (default ${DEFAULT_EMULATOR_PORT}; 0 picks a free one)`, portValue)
     .option('--sample <file>', 'where to write the sample input CSV (default data/emulator/sample-input.csv)')
     .addHelpText('after', examples('  rs-cleanup emulator\n  rs-cleanup emulator --seed my-seed.json --port 9300'))
-    .action(action((options) => emulatorCommand({ seed: options.seed, port: options.port, sample: options.sample })));
+    .action(action((options) => emulatorCommand({ seed: options.seed, port: options.port, sample: options.sample }, io)));
 
   const schedule = program.command('schedule').description('Temporal Schedules for decommissioning runs (need TEMPORAL_ADDRESS).');
   addJobOptions(
     schedule
       .command('create')
-      .description('Create a schedule that runs a cleanup of an input file (overlap policy skip).')
-      .requiredOption('--id <scheduleId>', 'schedule ID; each run gets this ID plus a timestamp')
-      .option('--cron <expr>', 'cron expression, e.g. "0 3 * * 1"')
-      .option('--every <duration>', 'interval, e.g. 6h')
+      .description('Create a schedule that runs a cleanup of an input file (overlap policy skip); an existing ID is refused.')
+      .requiredOption('--id <scheduleId>', 'schedule ID; each run gets this ID plus a timestamp', temporalName)
+      .option('--cron <expr>', 'cron expression: minute hour day-of-month month day-of-week, e.g. "0 3 * * 1", or @daily', cronValue)
+      .option('--every <duration>', 'interval, e.g. 6h', intervalValue)
       .requiredOption('--input <file>', 'input file, as the workers see it; read anew at each run')
       .option('--json', 'print as JSON', false),
   )
     .addHelpText('after', examples('  rs-cleanup schedule create --id weekly-offboarding --cron "0 3 * * 1" --input /audit/offboarding.csv --execute --yes --max-deletes 200'))
-    .action(action((options) => scheduleCreateCommand(options)));
+    .action(action((options) => scheduleCreateCommand(options, io)));
   schedule
     .command('list')
     .description('List schedules.')
     .option('--json', 'print as JSON', false)
-    .action(action((options) => scheduleListCommand(options)));
+    .action(action((options) => scheduleListCommand(options, io)));
   schedule
-    .command('describe <id>')
+    .command('describe')
+    .argument('<id>', 'the schedule ID', temporalName)
     .description('Show a schedule: spec, input, next and recent runs.')
     .option('--json', 'print as JSON', false)
-    .action(action((id, options) => scheduleDescribeCommand(id, options)));
-  for (const verb of ['pause', 'unpause', 'trigger', 'delete'] as const) {
+    .action(action((id, options) => scheduleDescribeCommand(id, options, io)));
+  for (const change of ['pause', 'unpause', 'trigger', 'delete'] as const) {
     const command = schedule
-      .command(`${verb} <id>`)
-      .description({ pause: 'Pause a schedule.', unpause: 'Unpause a schedule.', trigger: 'Start a run now (skipped if one is running).', delete: 'Delete a schedule (runs already started go on).' }[verb])
-      .addHelpText('after', examples(`  rs-cleanup schedule ${verb} weekly-offboarding`));
-    if (verb === 'pause' || verb === 'unpause') command.option('--note <text>', 'why');
-    command.option('--json', 'print as JSON', false).action(action((id, options) => scheduleActionCommand(id, verb, options)));
+      .command(change)
+      .argument('<id>', 'the schedule ID', temporalName)
+      .description({ pause: 'Pause a schedule.', unpause: 'Unpause a schedule.', trigger: 'Start a run now (skipped if one is running).', delete: 'Delete a schedule (runs already started go on).' }[change])
+      .addHelpText('after', examples(`  rs-cleanup schedule ${change} weekly-offboarding`));
+    if (change === 'pause' || change === 'unpause') command.option('--note <text>', 'why');
+    command.option('--json', 'print as JSON', false).action(action((id, options) => scheduleChangeCommand(id, change, options, io)));
   }
 
   program
     .command('demo')
     .description('Seed a local Cognito emulator and run a real --execute cleanup of examples/offboarding.csv against it.')
-    .action(action(() => demoCommand()));
+    .action(action(() => demoCommand(io)));
 
   return program;
 }
 
-async function main(): Promise<void> {
-  // The CLI handles Ctrl-C itself (it tells the operator how to resume). The
-  // embedded worker's own logs (each retried attempt is a warning) would bury
-  // the progress line; the audit log has every attempt.
+/**
+ * Runs one command line (without `node rs-cleanup`) in this process and
+ * returns its exit code. Mistakes are one line on io.stderr and exit 2;
+ * nothing here exits the process or installs a signal handler.
+ */
+export async function runCli(argv: string[], io: CommandIo): Promise<number> {
+  let code: number = EXIT.ok;
+  try {
+    await buildProgram(io, (c) => (code = c)).parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (err) {
+    const commanderCode = (err as { code?: string }).code;
+    if (commanderCode === 'commander.helpDisplayed' || commanderCode === 'commander.version' || commanderCode === 'commander.help') {
+      return EXIT.ok;
+    }
+    // commander has printed its one line already.
+    if (commanderCode?.startsWith('commander.')) return EXIT.invalidInput;
+    if (err instanceof UsageError || err instanceof ConfigError || err instanceof TemporalConnectionError) {
+      io.stderr.write(`rs-cleanup: ${err.message}\n`);
+      return EXIT.invalidInput;
+    }
+    if (err instanceof DevServerStartError) {
+      io.stderr.write(`rs-cleanup: ${err.message}\n`);
+      return EXIT.failures;
+    }
+    io.stderr.write(`rs-cleanup: ${(err as Error).stack ?? err}\n`);
+    return EXIT.failures;
+  }
+}
+
+/** The process entry (bin/rs-cleanup.js). */
+export async function main(): Promise<void> {
+  // The embedded worker's own logs (each retried attempt is a warning) would
+  // bury the progress line; the audit log has every attempt. The CLI handles
+  // Ctrl-C itself (shutdownSignals: []).
   Runtime.install({
     shutdownSignals: [],
     logger: new DefaultLogger('ERROR'),
     // Core logs straight to the console: forwarding them keeps a timer that holds the process open.
     telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), console: {} } },
   });
-  try {
-    await buildProgram().parseAsync(process.argv);
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') {
-      process.exitCode = EXIT.ok;
-    } else if (code?.startsWith('commander.')) {
-      process.exitCode = EXIT.invalidInput;
-    } else if (err instanceof UsageError || err instanceof ConfigError || err instanceof TemporalConnectionError) {
-      process.stderr.write(`rs-cleanup: ${err.message}\n`);
-      process.exitCode = EXIT.invalidInput;
-    } else {
-      process.stderr.write(`rs-cleanup: ${(err as Error).stack ?? err}\n`);
-      process.exitCode = EXIT.failures;
-    }
-  }
+  // Ctrl-C (or SIGTERM) tells the command to stop waiting and clean up (an
+  // embedded worker lets in-flight deletes finish); a second one leaves at once.
+  const interrupt = new AbortController();
+  const onSignal = () => {
+    if (interrupt.signal.aborted) process.exit(EXIT.interrupted);
+    interrupt.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const code = await runCli(process.argv.slice(2), processIo(interrupt.signal));
+  process.exitCode = code;
+  // Interrupted: what the command started is stopped; do not wait for anything else.
+  if (interrupt.signal.aborted) process.exit(code);
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
 }
 
-void main();
+if (require.main === module) void main();

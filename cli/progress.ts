@@ -1,9 +1,10 @@
 /**
- * The live progress line of `run` (and later `status --watch`): a bar with
+ * The live progress line of `run` and `status --watch`: a bar with
  * counts by outcome, the current rate and what is in flight. On a terminal it
  * redraws one line; elsewhere it prints a line every few seconds.
  */
 import type { CleanupProgress } from '../workflows/cleanup';
+import type { OutputStream } from './command-io';
 
 export function formatProgress(p: CleanupProgress, width = 24): string {
   const fraction = p.total > 0 ? Math.min(1, p.done / p.total) : 0;
@@ -23,7 +24,7 @@ export function formatProgress(p: CleanupProgress, width = 24): string {
 
 export class ProgressLine {
   private lastPrinted = 0;
-  constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {}
+  constructor(private readonly stream: OutputStream) {}
 
   update(progress: CleanupProgress): void {
     const line = formatProgress(progress);

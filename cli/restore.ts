@@ -19,6 +19,7 @@ import { classifyCognitoError } from '../cognito/errors';
 import { CognitoRateLimiter } from '../cognito/rate-limiter';
 import { retryCognitoCall } from '../cognito/retry';
 import { EXIT, UsageError } from './exit-codes';
+import type { CommandIo } from './command-io';
 import { COGNITO_QUOTAS } from '../common/options';
 
 export type RestoreOutcome = 'restored' | 'would-restore' | 'already-present' | 'conflict' | 'pool-not-found' | 'failed';
@@ -69,8 +70,8 @@ function sameDefinition(backup: ResourceServerBackup, server: ResourceServerType
   return server?.Name === backup.name && scopes(server?.Scopes ?? []) === scopes(backup.scopes);
 }
 
-export async function restoreBackups(backups: ResourceServerBackup[], execute: boolean): Promise<RestoreResult[]> {
-  const clients = new CognitoClients(process.env.COGNITO_ENDPOINT ? { endpoint: process.env.COGNITO_ENDPOINT } : {});
+export async function restoreBackups(backups: ResourceServerBackup[], execute: boolean, env: NodeJS.ProcessEnv): Promise<RestoreResult[]> {
+  const clients = new CognitoClients(env.COGNITO_ENDPOINT ? { endpoint: env.COGNITO_ENDPOINT } : {});
   // DescribeResourceServer: UserPoolResourceRead; CreateResourceServer: UserPoolResourceUpdate.
   const readLimiter = new CognitoRateLimiter({ rate: COGNITO_QUOTAS.resourceReadPerSecond, poolRate: COGNITO_QUOTAS.perPoolPerOperationPerSecond });
   const createLimiter = new CognitoRateLimiter({ rate: COGNITO_QUOTAS.resourceUpdatePerSecond, poolRate: COGNITO_QUOTAS.perPoolPerOperationPerSecond });
@@ -144,20 +145,20 @@ export async function restoreBackups(backups: ResourceServerBackup[], execute: b
   }
 }
 
-export async function restoreCommand(options: { from: string; execute: boolean; json: boolean }): Promise<number> {
+export async function restoreCommand(options: { from: string; execute: boolean; json: boolean }, io: CommandIo): Promise<number> {
   const backups = loadBackups(options.from);
   if (backups.length === 0) throw new UsageError(`--from ${options.from}: no backups of deleted resource servers found`);
-  process.stderr.write(`${options.execute ? 'Restoring' : 'Dry-run (pass --execute to recreate): checking'} ${backups.length} resource server(s)\n`);
-  const results = await restoreBackups(backups, options.execute);
+  io.stderr.write(`${options.execute ? 'Restoring' : 'Dry-run (pass --execute to recreate): checking'} ${backups.length} resource server(s)\n`);
+  const results = await restoreBackups(backups, options.execute, io.env);
   const counts: Record<RestoreOutcome, number> = { restored: 0, 'would-restore': 0, 'already-present': 0, conflict: 0, 'pool-not-found': 0, failed: 0 };
   for (const r of results) counts[r.outcome] += 1;
   if (options.json) {
-    process.stdout.write(JSON.stringify({ counts, results }, null, 2) + '\n');
+    io.stdout.write(JSON.stringify({ counts, results }, null, 2) + '\n');
   } else {
     for (const r of results.filter((x) => x.outcome === 'conflict' || x.outcome === 'pool-not-found' || x.outcome === 'failed')) {
-      process.stdout.write(`${r.outcome}: ${r.userPoolId} ${r.identifier}: ${r.detail}\n`);
+      io.stdout.write(`${r.outcome}: ${r.userPoolId} ${r.identifier}: ${r.detail}\n`);
     }
-    process.stdout.write(Object.entries(counts).map(([o, n]) => `  ${o.padEnd(16)}${n}`).join('\n') + '\n');
+    io.stdout.write(Object.entries(counts).map(([o, n]) => `  ${o.padEnd(16)}${n}`).join('\n') + '\n');
   }
   return counts.conflict + counts['pool-not-found'] + counts.failed > 0 ? EXIT.failures : EXIT.ok;
 }

@@ -26,6 +26,8 @@ export const DEFAULT_LIMITS: Limits = {
 
 /** What a run's limits may be set to (CLI flags, set-rate, the workflow's own check). */
 export const LIMIT_BOUNDS = {
+  /** One call every 100 s; slower is a typo (and a limiter's interval that long overflows a timer). */
+  minRate: 0.01,
   /** Far above any Cognito quota; a higher number is a typo. */
   maxRate: 1_000,
   /** Delete activities in flight: far below Temporal's 2,000 pending activities per execution. */
@@ -44,6 +46,28 @@ export const INPUT_BOUNDS = {
   maxHeartbeatTimeoutSeconds: 3_600,
   /** A week: longer is a typo for seconds or hours. */
   maxItemDeadlineMinutes: 7 * 24 * 60,
+} as const;
+
+/** What the CLI's other numeric and name options may be: anything else is refused before a run starts. */
+export const OPTION_BOUNDS = {
+  /** --max-attempts: with up to 30 s between attempts, 100 retry an item for about 50 minutes. */
+  maxAttempts: 100,
+  /** `list --limit`. */
+  maxListLimit: 1_000,
+  /** Workflow IDs, schedule IDs and task-queue names: Temporal's default limit. */
+  maxNameLength: 1_000,
+} as const;
+
+/** How the CLI waits. */
+export const CLI_DEFAULTS = {
+  /** Connecting to TEMPORAL_ADDRESS: an address where nothing answers fails this soon, naming it. */
+  temporalConnectTimeoutMs: 5_000,
+  /** Resolving AWS credentials before an embedded run (the default chain may ask an instance metadata service). */
+  credentialsTimeoutMs: 5_000,
+  /** A dev server left by a dead CLI gets this long after SIGTERM before SIGKILL. */
+  staleServerGraceMs: 10_000,
+  /** How often `run` and `status --watch` read a run's progress. */
+  progressPollMs: 1_000,
 } as const;
 
 /** How a run behaves, unless its input says otherwise. */

@@ -7,6 +7,7 @@
  * to come up; a cold SQLite start on a busy 2-core machine can take longer.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -25,8 +26,16 @@ export interface DevServerOptions {
 
 export interface DevServer {
   address: string;
+  port: number;
   namespace: string;
+  /** The `temporal` process: recorded so a server left by a dead owner can be found and stopped. */
+  pid: number;
   stop(): Promise<void>;
+}
+
+/** The server did not come up; the message says where and why (the end of its own error output). */
+export class DevServerStartError extends Error {
+  override name = 'DevServerStartError';
 }
 
 const repoRoot = path.resolve(__dirname, '..');
@@ -82,9 +91,12 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     await waitUntilServing(address, namespace, options.startTimeoutMs ?? 60_000, exited);
   } catch (err) {
     child.kill('SIGKILL');
-    throw new Error(`Temporal dev server did not start on ${address}: ${(err as Error).message}\n${stderr}`);
+    const detail = stderr.trim().split('\n').slice(-3).join(' | ');
+    throw new DevServerStartError(
+      `the Temporal dev server did not start on ${address}${options.dbFile ? ` (database ${options.dbFile})` : ''}: ${(err as Error).message}${detail ? `: ${detail}` : ''}`,
+    );
   }
-  return { address, namespace, stop: () => stopChild(child, exited) };
+  return { address, port, namespace, pid: child.pid!, stop: () => stopChild(child, exited) };
 }
 
 async function waitUntilServing(
@@ -119,4 +131,75 @@ async function stopChild(child: ChildProcess, exited: Promise<number | null>): P
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
   await exited;
   clearTimeout(timer);
+}
+
+/** A process's command line (arguments), or undefined when it is gone or cannot be read. */
+export function processArguments(pid: number): string[] | undefined {
+  try {
+    const raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (processState(pid) === 'Z') return undefined; // a zombie has exited; only its parent's wait is missing
+    return raw.split('\0').filter(Boolean);
+  } catch {
+    // No /proc (macOS): ask ps.
+    try {
+      const line = execFileSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      return line ? line.split(/\s+/) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function processState(pid: number): string | undefined {
+  try {
+    // "pid (comm) S ...": the state follows the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when `args` are those of `temporal server start-dev` on the SQLite file `dbFile`. */
+export function isDevServerOn(args: string[] | undefined, dbFile: string): boolean {
+  if (!args) return false;
+  const db = args.indexOf('--db-filename');
+  return args.includes('start-dev') && args.includes('server') && db >= 0 && args[db + 1] === dbFile;
+}
+
+/**
+ * The pids of every `temporal server start-dev` on `dbFile` (Linux: from
+ * /proc; elsewhere only `candidates` are checked).
+ */
+export function devServersOn(dbFile: string, candidates: number[] = []): number[] {
+  let pids = candidates;
+  try {
+    pids = [...new Set([...candidates, ...readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number)])];
+  } catch {
+    // No /proc: only the recorded candidates.
+  }
+  return pids.filter((pid) => pid !== process.pid && isDevServerOn(processArguments(pid), dbFile));
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone, throws if even SIGKILL does not end it. */
+export async function stopProcess(pid: number, graceMs: number): Promise<void> {
+  const gone = () => processArguments(pid) === undefined;
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(pid, name);
+    } catch {
+      // Already gone.
+    }
+  };
+  signal('SIGTERM');
+  const killAt = Date.now() + graceMs;
+  let killed = false;
+  while (!gone()) {
+    if (!killed && Date.now() > killAt) {
+      signal('SIGKILL');
+      killed = true;
+    }
+    if (killed && Date.now() > killAt + graceMs) throw new Error(`process ${pid} did not exit after SIGTERM and SIGKILL`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

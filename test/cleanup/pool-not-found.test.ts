@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CognitoIdentityProviderClient, DeleteUserPoolCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { DEFAULT_TEST_CREDENTIALS } from '../../emulator';
 import { pauseUpdate, progressQuery, resumeSignal } from '../../workflows/cleanup';
-import { exitCodeOf } from '../../cli/run';
+import { exitCodeOf } from '../../cli/follow-run';
 import { restoreBackups } from '../../cli/restore';
 import { readInputFile } from '../../common/input-reader';
 import { csvInput, readJsonLines, readManifestCsv, seedPools, startCleanupEnv, type CleanupEnv } from '../helpers/cleanup-env';
@@ -128,13 +128,14 @@ describe('pools that do not exist', () => {
         { userPoolId: 'us-east-1_Nowhere01', identifier: 'https://api.example.com/b', name: 'b', scopes },
       ],
       false,
+      process.env,
     );
     expect(results.map((r) => [r.identifier, r.outcome])).toEqual([
       ['https://api.example.com/back', 'would-restore'],
       ['https://api.example.com/a', 'pool-not-found'],
       ['https://api.example.com/b', 'pool-not-found'],
     ]);
-    const executed = await restoreBackups([{ userPoolId: 'us-east-1_Nowhere01', identifier: 'https://api.example.com/a', name: 'a', scopes }], true);
+    const executed = await restoreBackups([{ userPoolId: 'us-east-1_Nowhere01', identifier: 'https://api.example.com/a', name: 'a', scopes }], true, process.env);
     expect(executed[0]!.outcome).toBe('pool-not-found');
     // Nothing was created, and the missing pool was checked once per call, not once per item.
     const stats = await env.emulator.control.stats();

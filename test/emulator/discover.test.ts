@@ -12,14 +12,7 @@ import { discoverCommand, type DiscoverOptions } from '../../cli/discover';
 import { UsageError } from '../../cli/exit-codes';
 import { readInputFile } from '../../common/input-reader';
 import { DEFAULT_TEST_CREDENTIALS, startEmulator, type RunningEmulator } from '../../emulator';
-
-class Captured {
-  text = '';
-  write(chunk: string): boolean {
-    this.text += chunk;
-    return true;
-  }
-}
+import { capturedIo } from '../helpers/cli-io';
 
 const servers = (tenants: string[]) => tenants.map((tenant) => ({ identifier: `https://api.example.com/${tenant}`, name: tenant.replace(/\//g, '-') }));
 
@@ -53,10 +46,9 @@ describe('discover over several pools', () => {
   });
 
   async function discover(options: Partial<DiscoverOptions>) {
-    const stdout = new Captured();
-    const stderr = new Captured();
-    const code = await discoverCommand({ pools: [], json: false, ...options }, { stdout, stderr });
-    return { code, stdout: stdout.text, stderr: stderr.text };
+    const io = capturedIo({ env: process.env });
+    const code = await discoverCommand({ pools: [], json: false, ...options }, io);
+    return { code, stdout: io.stdout.text, stderr: io.stderr.text };
   }
 
   it('lists the pools given with several --pool flags, in order, into one valid input', async () => {

@@ -14,21 +14,14 @@ import { emulatorCommand, type EmulatorCommandOptions } from '../../cli/emulator
 import { UsageError } from '../../cli/exit-codes';
 import { startEmulator } from '../../emulator';
 import { sleep } from './helpers';
-
-class Captured {
-  text = '';
-  write(chunk: string): boolean {
-    this.text += chunk;
-    return true;
-  }
-}
+import { capturedIo } from '../helpers/cli-io';
 
 /** Starts the command and waits (with a wide safety margin) until it has printed everything. */
-async function startCommand(options: Omit<EmulatorCommandOptions, 'signal'>) {
-  const stdout = new Captured();
-  const stderr = new Captured();
+async function startCommand(options: EmulatorCommandOptions) {
   const abort = new AbortController();
-  const done = emulatorCommand({ ...options, signal: abort.signal }, { stdout, stderr });
+  const io = capturedIo({ env: process.env, signal: abort.signal });
+  const { stdout, stderr } = io;
+  const done = emulatorCommand(options, io);
   let failed: unknown;
   done.catch((error: unknown) => (failed = error));
   for (let i = 0; i < 1200 && !stdout.text.includes('Ctrl-C stops'); i++) {
@@ -141,9 +134,10 @@ describe('rs-cleanup emulator', () => {
     const missing = path.join(directory, 'missing.json');
 
     const refusal = async (options: EmulatorCommandOptions) => {
-      const stdout = new Captured();
+      const io = capturedIo({ env: process.env });
+      const { stdout } = io;
       try {
-        await emulatorCommand({ ...options, sample: path.join(directory, 'never.csv') }, { stdout, stderr: new Captured() });
+        await emulatorCommand({ ...options, sample: path.join(directory, 'never.csv') }, io);
       } catch (error) {
         expect(error).toBeInstanceOf(UsageError);
         expect(stdout.text).toBe('');

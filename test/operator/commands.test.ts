@@ -1,8 +1,8 @@
 /**
- * Every operator command as a real CLI process against the suite's Temporal
- * server, a worker on the test's task queue and the emulator: status, list,
- * pause, resume, set-rate, cancel, report, redrive, discover, restore and
- * schedule.
+ * Every operator command, run in-process through the CLI's own parsing
+ * (cli/main.ts runCli), against the suite's Temporal server, a worker on the
+ * test's task queue and the emulator: status, list, pause, resume, set-rate,
+ * cancel, report, redrive, discover, restore and schedule.
  */
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -11,13 +11,13 @@ import { DEFAULT_TEST_CREDENTIALS } from '../../emulator';
 import { readInputFile } from '../../common/input-reader';
 import { csvInput, seedPools, startCleanupEnv, type CleanupEnv } from '../helpers/cleanup-env';
 import { runCli } from '../helpers/processes';
-import { cliEnvironment, comparableState } from './helpers';
+import { cliEnvironment, cliInProcess, comparableState } from './helpers';
 import { waitFor } from '../helpers/wait-for';
 
 describe('operator commands', () => {
   let env: CleanupEnv;
   let cliEnv: NodeJS.ProcessEnv;
-  const cli = async (...args: string[]) => runCli(args, cliEnv);
+  const cli = async (...args: string[]) => cliInProcess(args, cliEnv);
   const cliJson = async (...args: string[]) => {
     const result = await cli(...args, '--json');
     // `status` of an ended run exits with that run's code (1, 3, 4); 2 is a usage error.
@@ -53,7 +53,7 @@ describe('operator commands', () => {
     expect(await cliJson('set-rate', id, '--rate', '0.25', '--pool-rate', '0.25', '--window', '1')).toEqual({ rate: 0.25, poolRate: 0.25, window: 1 });
     const refused = await cli('set-rate', id, '--window', '9999');
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain('window must be a number above 0 and at most 500');
+    expect(refused.stderr).toMatch(/^rs-cleanup: option '--window <n>' argument '9999' is invalid\. .*from 1 to 500.*\n$/);
     expect((await cli('resume', id)).code).toBe(0);
     const resumed = await waitFor(
       () => cliJson('status', id),
@@ -78,7 +78,9 @@ describe('operator commands', () => {
     const reportJson = await cliJson('report', id);
     expect(reportJson.counts).toEqual(final.summary.counts);
 
-    expect((await cli('status', 'no-such-run')).code).toBe(2);
+    const missing = await cli('status', 'no-such-run');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe("rs-cleanup: no run with workflow ID 'no-such-run'; see the runs with: rs-cleanup list\n");
   });
 
   it('redrive runs only the failed items again', async () => {
@@ -116,8 +118,11 @@ describe('operator commands', () => {
       }],
     });
     const output = path.join(env.tmpDir, 'discovered.csv');
+    // A real process: discover writes to the process's own streams (cli/discover.ts is another change's).
+    const discover = (...args: string[]) => runCli(args, cliEnv);
+    const discoverJson = async (...args: string[]) => JSON.parse((await discover(...args, '--json')).stdout);
 
-    const result = await cli('discover', '--pool', 'us-east-1_Discover1', '--match', '/tenant-a/', '-o', output);
+    const result = await discover('discover', '--pool', 'us-east-1_Discover1', '--match', '/tenant-a/', '-o', output);
 
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('60 of 61 resource servers');
@@ -125,7 +130,7 @@ describe('operator commands', () => {
     expect(parsed.errors).toEqual([]);
     expect(parsed.items).toHaveLength(60); // more than one ListResourceServers page of 50
     expect(parsed.items.every((i) => i.identifier.includes('/tenant-a/'))).toBe(true);
-    const json = await cliJson('discover', '--pool', 'us-east-1_Discover1', '--match', 'tenant-b');
+    const json = await discoverJson('discover', '--pool', 'us-east-1_Discover1', '--match', 'tenant-b');
     expect(json).toMatchObject({ listed: 61, matched: [{ identifier: 'https://api.example.com/tenant-b/1', name: 'b1' }] });
     expect((await cli('discover', '--pool', 'us-east-1_Discover1', '--match', '(')).code).toBe(2);
     expect((await cli('discover', '--pool', 'not a pool')).code).toBe(2);
@@ -183,6 +188,18 @@ describe('operator commands', () => {
 
     const created = await cli('schedule', 'create', '--id', id, '--every', '1h', '--input', source.path, '--execute', '--yes', '--audit-dir', env.auditDir);
     expect(created.code).toBe(0);
+    // The same ID again is refused, not replaced; a bad cron expression is refused before anything is asked or created.
+    const again = await cli('schedule', 'create', '--id', id, '--every', '2h', '--input', source.path);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toBe(
+      `rs-cleanup: a schedule with ID '${id}' exists already; nothing was changed. See it with: rs-cleanup schedule describe ${id}; pick another --id, or delete it first\n`,
+    );
+    for (const cron of ['61 * * * *', '0 3 * *', 'every monday']) {
+      const badCron = await cli('schedule', 'create', '--id', `${id}-cron`, '--cron', cron, '--input', source.path, '--execute');
+      expect(badCron.code, cron).toBe(2);
+      expect(badCron.stderr, cron).toMatch(/^rs-cleanup: option '--cron <expr>' argument .* is invalid\. .* is not a cron expression: .*\n$/);
+    }
+    await expect(env.client.schedule.getHandle(`${id}-cron`).describe()).rejects.toThrow(/not found/i);
     expect((await cliJson('schedule', 'list')).some((s: any) => s.scheduleId === id)).toBe(true);
     expect(await cliJson('schedule', 'describe', id)).toMatchObject({ scheduleId: id, input: source.path, execute: true, spec: 'every 1h', overlap: 'SKIP' });
 
@@ -201,6 +218,9 @@ describe('operator commands', () => {
     expect((await cli('schedule', 'delete', id)).code).toBe(0);
     expect((await cliJson('schedule', 'list')).some((s: any) => s.scheduleId === id)).toBe(false);
     expect((await cli('schedule', 'describe', id)).code).toBe(2);
-    expect((await runCli(['schedule', 'list'], { ...cliEnv, TEMPORAL_ADDRESS: '' })).code).toBe(2);
+    expect((await cli('schedule', 'describe', id)).stderr).toBe(`rs-cleanup: no schedule with ID '${id}'; see them with: rs-cleanup schedule list\n`);
+    const noCluster = await cliInProcess(['schedule', 'list'], { ...cliEnv, TEMPORAL_ADDRESS: '' });
+    expect(noCluster.code).toBe(2);
+    expect(noCluster.stderr).toMatch(/^rs-cleanup: schedules need a Temporal cluster .*\n$/);
   });
 });

@@ -1,7 +1,9 @@
 /**
- * Safety rails of `run`, end to end: the dependency check (--in-use), protected
- * pools and identifiers, --max-deletes, the confirmation without a terminal,
- * --verify, and a double start that attaches to the running workflow.
+ * Safety rails of `run`, end to end, the CLI run in-process (cli/main.ts
+ * runCli): the dependency check (--in-use), protected pools and identifiers,
+ * --max-deletes, the confirmation without a terminal, --verify, and a double
+ * start that attaches to the running workflow. The typed confirmation runs
+ * the real binary in a pseudo-terminal.
  */
 import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
@@ -9,10 +11,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { DEFAULT_TEST_CREDENTIALS } from '../../emulator';
 import { csvInput, readJsonLines, readManifestCsv, seedPools, startCleanupEnv, type CleanupEnv } from '../helpers/cleanup-env';
-import { runCli, runCliInTerminal, startCli } from '../helpers/processes';
+import { runCliInTerminal } from '../helpers/processes';
 import { waitFor, withTimeout } from '../helpers/wait-for';
 import { pauseSignal, resumeSignal } from '../../workflows/cleanup';
-import { cliEnvironment } from './helpers';
+import { cliEnvironment, cliInProcess, startCliInProcess } from './helpers';
 
 describe('safety rails', () => {
   let env: CleanupEnv;
@@ -48,7 +50,7 @@ describe('safety rails', () => {
   it('skips servers whose scopes app clients use, naming the clients; deletes the rest', async () => {
     const { items, source } = await seedWithClients('InUseSkip');
 
-    const result = await runCli(['run', '--input', source.path, '--execute', '--yes', '--json', '--audit-dir', env.auditDir], cliEnv);
+    const result = await cliInProcess(['run', '--input', source.path, '--execute', '--yes', '--json', '--audit-dir', env.auditDir], cliEnv);
 
     expect(result.code).toBe(4); // finished, some skipped
     const summary = JSON.parse(result.stdout);
@@ -66,12 +68,12 @@ describe('safety rails', () => {
 
   it('--in-use fail refuses the run before any delete; --in-use delete deletes and names the clients in the audit', async () => {
     const { source } = await seedWithClients('InUseFail');
-    const refused = await runCli(['run', '--input', source.path, '--execute', '--yes', '--in-use', 'fail', '--json', '--audit-dir', env.auditDir], cliEnv);
+    const refused = await cliInProcess(['run', '--input', source.path, '--execute', '--yes', '--in-use', 'fail', '--json', '--audit-dir', env.auditDir], cliEnv);
     expect(refused.code).toBe(2);
     expect(JSON.parse(refused.stdout)).toMatchObject({ status: 'refused', stopReason: expect.stringMatching(/^refused: 2 resource servers are used by app clients/) });
     expect((await env.emulator.control.stats()).deletes).toEqual([]);
 
-    const deleted = await runCli(['run', '--input', source.path, '--execute', '--yes', '--in-use', 'delete', '--json', '--id', 'in-use-delete', '--audit-dir', env.auditDir], cliEnv);
+    const deleted = await cliInProcess(['run', '--input', source.path, '--execute', '--yes', '--in-use', 'delete', '--json', '--id', 'in-use-delete', '--audit-dir', env.auditDir], cliEnv);
     expect(deleted.code).toBe(0);
     const summary = JSON.parse(deleted.stdout);
     expect(summary.counts.deleted).toBe(3);
@@ -86,7 +88,7 @@ describe('safety rails', () => {
       policies: { [DEFAULT_TEST_CREDENTIALS.accessKeyId]: { deny: ['ListUserPoolClients'] } },
     });
     try {
-      const result = await runCli(['run', '--input', source.path, '--execute', '--yes', '--audit-dir', env.auditDir], cliEnv);
+      const result = await cliInProcess(['run', '--input', source.path, '--execute', '--yes', '--audit-dir', env.auditDir], cliEnv);
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(/failed: dependency check: ListUserPoolClients on us-east-1_InUseDenied0 failed with AccessDeniedException/);
       expect(result.stderr).toContain('the worker needs cognito-idp:ListUserPoolClients');
@@ -103,7 +105,7 @@ describe('safety rails', () => {
     await writeFile(protectFile, `# production pool\n${userPools[0]!.id}\n`);
     const source = await env.inputFile('prot.csv', csvInput(items));
 
-    const result = await runCli(
+    const result = await cliInProcess(
       ['run', '--input', source.path, '--execute', '--yes', '--json', '--protect-file', protectFile, '--audit-dir', env.auditDir],
       { ...cliEnv, RS_CLEANUP_PROTECTED: `${userPools[1]!.id},*/s0;*,*/p2/s1` },
     );
@@ -128,11 +130,11 @@ describe('safety rails', () => {
     await env.emulator.control.seed({ userPools });
     const source = await env.inputFile('cap.csv', csvInput(items));
 
-    const capped = await runCli(['run', '--input', source.path, '--execute', '--yes', '--max-deletes', '3'], cliEnv);
+    const capped = await cliInProcess(['run', '--input', source.path, '--execute', '--yes', '--max-deletes', '3'], cliEnv);
     expect(capped.code).toBe(2);
     expect(capped.stderr).toContain('5 resource servers would be deleted, more than --max-deletes 3');
 
-    const unconfirmed = await runCli(['run', '--input', source.path, '--execute'], cliEnv, '5\n');
+    const unconfirmed = await cliInProcess(['run', '--input', source.path, '--execute'], cliEnv);
     expect(unconfirmed.code).toBe(2);
     expect(unconfirmed.stderr).toContain('standard input is not a terminal');
 
@@ -158,6 +160,13 @@ describe('safety rails', () => {
     expect(mistyped.stdout).toContain('Type 3 to go on');
     expect(mistyped.code).toBe(2);
     expect(mistyped.stdout).toContain("confirmation '2' does not match 3; nothing was deleted");
+    expect((await env.emulator.control.stats()).operations).toEqual({});
+
+    // Ctrl-C at the prompt: one line, exit 2, nothing deleted.
+    const interrupted = await runCliInTerminal(args, cliEnv, '\x03');
+    expect(interrupted.code).toBe(2);
+    expect(interrupted.stdout).toContain('rs-cleanup: interrupted at the confirmation (Ctrl-C): nothing was deleted');
+    expect(interrupted.stdout).not.toMatch(/\n\s+at /); // no stack trace
     expect((await env.emulator.control.stats()).operations).toEqual({});
 
     const typed = await runCliInTerminal(args, cliEnv, '3');
@@ -191,11 +200,11 @@ describe('safety rails', () => {
     const workflowId = `rs-cleanup-${source.sha256!.slice(0, 12)}-execute`;
 
     // The first start's run is held paused, so the second start finds it running however slow the machine.
-    const first = startCli(args, cliEnv);
+    const first = startCliInProcess(args, cliEnv);
     const handle = env.client.workflow.getHandle(workflowId);
     await waitFor(async () => (await handle.describe().catch(() => undefined))?.status.name, (s) => s === 'RUNNING', 'the first run to start', 300_000);
     await handle.signal(pauseSignal);
-    const second = startCli(args, cliEnv);
+    const second = startCliInProcess(args, cliEnv);
     const outputs = () => `first: ${first.stderr()}\nsecond: ${second.stderr()}`;
     await withTimeout(second.stderrMatches(/Attached to the run already going/), 300_000, 'the second start to attach', outputs);
     await handle.signal(resumeSignal);
