@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { readdir, rm, stat } from 'node:fs/promises';
+import { readdir, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { formatInputErrors, parsePairs, saveStandardInput, type DuplicateRow, type InputError, type InputFormat } from '../common/input-reader';
 import { validateInputToPlan } from '../common/input-to-plan';
@@ -57,6 +57,7 @@ export async function resolveRunInput(
     prepared = await validateInputToPlan({ path: file, ...(options.format ? { format: options.format } : {}) }, stagingDir, { protect });
   } catch (err) {
     await rm(stagingDir, { recursive: true, force: true });
+    await rmdir(stagingRoot).catch(() => undefined); // when no other run uses it
     throw new UsageError((err as Error).message);
   }
   return {

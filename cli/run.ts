@@ -5,7 +5,8 @@
  * cleanup workflow, or attaches to the same run when it is already going, and
  * follows it to its end (cli/follow-run.ts).
  */
-import { rm } from 'node:fs/promises';
+import { rm, rmdir } from 'node:fs/promises';
+import path from 'node:path';
 import type { InputFormat } from '../common/input-reader';
 import { formatInputErrors } from '../common/input-reader';
 import { connectTemporal } from './temporal-target';
@@ -78,5 +79,7 @@ export async function runCommand(options: RunOptions, io: CommandIo): Promise<nu
   } finally {
     // prepareInput has moved the staged plan into the run directory by now, or prepares its own.
     await rm(source.staged.dir, { recursive: true, force: true });
+    // and the staging directory itself when no other run uses it: a refused input leaves nothing behind
+    await rmdir(path.dirname(source.staged.dir)).catch(() => undefined);
   }
 }
