@@ -154,6 +154,10 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
     const elapsed = () => ({ startedAt: new Date(startedAt).toISOString(), durationMs: Date.now() - startedAt });
     const cancelled = () => (signal.reason instanceof Error ? signal.reason : new CancelledFailure('cancelled'));
 
+    const intentPath = intentFile(run.runDir, item.userPoolId, item.identifier);
+    // Set before this attempt: an earlier attempt of this run may have deleted the item.
+    const earlierIntent = run.execute && existsSync(intentPath);
+
     const onError = (error: ClassifiedError, operation: string, limiter: CognitoRateLimiter): ItemResult => {
       if (error.throttled) {
         limiter.reportThrottled();
@@ -167,6 +171,12 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
         httpStatus: error.httpStatus,
         ...elapsed(),
       };
+      if (error.disposition === 'pool-absent' && operation === 'DeleteResourceServer' && earlierIntent) {
+        // The pool is gone now, and with it the server, which an earlier attempt of this run had sent a delete for.
+        const reason = 'absent on retry: an earlier attempt of this run sent the delete and its answer was lost; the user pool is gone now too';
+        note('info', { ...fields, outcome: 'deleted', reason }, 'deleted');
+        return result('deleted', { requestId: error.requestId, reason });
+      }
       if (error.disposition === 'pool-absent') {
         const reason = `user pool ${item.userPoolId} does not exist (as asked: its Region, these credentials)`;
         note('error', { ...fields, outcome: 'pool-not-found', reason }, `${operation}: the user pool does not exist`);
@@ -197,9 +207,6 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
 
     try {
       const backupPath = backupFile(run.runDir, item.userPoolId, item.identifier);
-      const intentPath = intentFile(run.runDir, item.userPoolId, item.identifier);
-      // Set before this attempt: an earlier attempt of this run may have deleted the item.
-      const earlierIntent = run.execute && existsSync(intentPath);
 
       // A retry with this run's backup goes straight to Delete: the backup is
       // what the read was for, and a storm makes every extra call costly.

@@ -5,7 +5,6 @@
  * interrupted, print the summary and pick the exit code.
  */
 import { setMaxListeners } from 'node:events';
-import path from 'node:path';
 import {
   ActivityFailure,
   ApplicationFailure,
@@ -16,6 +15,7 @@ import {
 } from '@temporalio/client';
 import { cleanupWorkflow, progressQuery, type CleanupInput, type CleanupSummary } from '../workflows/cleanup';
 import { CLI_DEFAULTS } from '../common/options';
+import type { MissingPool } from '../common/types';
 import type { TemporalTarget } from './temporal-target';
 import type { CommandIo, OutputStream } from './command-io';
 import { ProgressLine } from './progress';
@@ -168,6 +168,7 @@ export async function followToEnd(
   const line = progress ? new ProgressLine(progress) : undefined;
   let stuck: FailingWorkflowTask | undefined;
   let holderEnded = false;
+  let missingPoolsTold = false;
   try {
     return await target.connection.withAbortSignal(stop.signal, async () => {
       const watch = (async () => {
@@ -185,12 +186,18 @@ export async function followToEnd(
             stop.abort();
             return;
           }
-          if (line) {
-            // Between runs of a continue-as-new chain a query can fail; the next poll answers.
-            const current = await target.connection
-              .withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(progressQuery))
-              .catch(() => undefined);
-            if (current && !stop.signal.aborted) line.update(current);
+          // Between runs of a continue-as-new chain a query can fail; the next poll answers.
+          const current = await target.connection
+            .withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(progressQuery))
+            .catch(() => undefined);
+          if (current && !stop.signal.aborted) {
+            // Known from the dependency check, before any delete: say it at once, not only in the summary.
+            if (current.missingPools?.length && !missingPoolsTold) {
+              missingPoolsTold = true;
+              line?.end();
+              io.stderr.write(`${describeMissingPoolsNotice(current.missingPools, current.execute)}\n`);
+            }
+            line?.update(current);
           }
           await sleep(CLI_DEFAULTS.progressPollMs, stop.signal);
         }
@@ -293,6 +300,15 @@ export function exitCodeOf(summary: CleanupSummary): number {
   return EXIT.ok;
 }
 
+/** What the operator must know as soon as the dependency check finds user pools that do not exist. */
+export function describeMissingPoolsNotice(pools: MissingPool[], execute: boolean): string {
+  const list = pools.map((p) => `${p.userPoolId} (${p.items} item${p.items === 1 ? '' : 's'})`).join(', ');
+  return (
+    `Warning: ${pools.length} user pool(s) do not exist as asked (wrong Region, wrong account or a typo): ${list}. ` +
+    `Their items end pool-not-found${execute ? '; without --skip-missing-pools the run is refused and nothing is deleted' : ''}.`
+  );
+}
+
 export function formatSummary(s: CleanupSummary): string {
   const row = (label: string, value: string | number) => `  ${label.padEnd(18)}${value}`;
   const lines = [
@@ -304,11 +320,14 @@ export function formatSummary(s: CleanupSummary): string {
   ];
   if (s.status === 'invalid-input') lines.push(row('invalid rows', `${s.invalid}; see ${s.invalidReport}`));
   if (s.inUseReport) lines.push(row('in use', `${s.inUse} used by app clients; see ${s.inUseReport}`));
+  if (s.missingPools?.length) {
+    lines.push(row('missing pools', s.missingPools.map((p) => `${p.userPoolId} (${p.items})`).join(', ')));
+  }
   if (s.missing > 0) lines.push(row('MISSING', `${s.missing} items have no recorded outcome; see the audit`));
   if (s.auditFile) lines.push(row('audit', s.auditFile));
   if (s.manifestDir) lines.push(row('manifest', s.manifestDir));
-  if (s.counts.failed > 0 && s.manifestDir) {
-    lines.push('', `Re-run only the failures: rs-cleanup run --input ${path.join(s.manifestDir, 'failed.csv')}${s.execute ? ' --execute' : ''}`);
+  if ((s.counts.failed > 0 || s.counts.cancelled > 0) && s.manifestDir && s.status !== 'refused') {
+    lines.push('', `Run the failed and cancelled items again, with this run's options: rs-cleanup redrive ${s.workflowId}${s.execute ? ' --execute' : ''}`);
   }
   return lines.join('\n') + '\n';
 }

@@ -85,6 +85,11 @@ function addJobOptions(command: Command): Command {
     .option('--task-queue <name>', `Temporal task queue (default TEMPORAL_TASK_QUEUE or ${WORKER_DEFAULTS.taskQueue})`, temporalName);
 }
 
+/** The options the operator typed (not defaults): what a redrive does not take from the original run. */
+function optionsSetOnCommandLine(command: Command): Set<string> {
+  return new Set(Object.keys(command.opts()).filter((key) => command.getOptionValueSource(key) === 'cli'));
+}
+
 function examples(text: string): string {
   return `\nExamples:\n${text}`;
 }
@@ -142,9 +147,10 @@ Exit codes: 0 running, or ended with every item done; 1 failed, stuck, or items 
   program
     .command('pause')
     .argument('<run>', 'the run (its workflow ID)', temporalName)
-    .description('Pause a run: in-flight items finish, nothing new starts until resume.')
+    .description('Pause a run and wait until it holds still: deletes already sent finish, nothing else starts until resume.')
+    .option('--reason <text>', 'why, shown by status while paused')
     .option('--json', 'print as JSON', false)
-    .addHelpText('after', examples('  rs-cleanup pause rs-cleanup-1f2e3d4c5b6a-execute'))
+    .addHelpText('after', examples("  rs-cleanup pause rs-cleanup-1f2e3d4c5b6a-execute --reason 'change freeze'"))
     .action(action((run, options) => pauseCommand(run, options, io)));
 
   program
@@ -196,11 +202,14 @@ Exit codes: 0 running, or ended with every item done; 1 failed, stuck, or items 
     program
       .command('redrive')
       .argument('<run>', 'the finished run (its workflow ID)', temporalName)
-      .description("Run again only the items that failed in a finished run (its manifest's failed.csv).")
+      .description("Run again the failed and cancelled items of a finished run, with that run's options unless given anew.")
+      .option('--include-pool-not-found', 'also the items of user pools that did not exist (once the input or credentials are right)', false)
       .option('--json', 'print the summary as JSON', false),
   )
-    .addHelpText('after', examples(`  rs-cleanup redrive rs-cleanup-1f2e3d4c5b6a-execute --execute\n${EXIT_CODES_HELP}`))
-    .action(action((run, options) => redriveCommand(run, options, io)));
+    .addHelpText('after', examples(`  rs-cleanup redrive rs-cleanup-1f2e3d4c5b6a-execute              # dry-run of the failed and cancelled items
+  rs-cleanup redrive rs-cleanup-1f2e3d4c5b6a-execute --execute --rate 5
+${EXIT_CODES_HELP}`))
+    .action(action((run, options, command: Command) => redriveCommand(run, options, io, optionsSetOnCommandLine(command))));
 
   program
     .command('restore')

@@ -14,7 +14,7 @@ export function formatProgress(p: CleanupProgress, width = 24): string {
     .filter(([, n]) => n > 0)
     .map(([outcome, n]) => `${outcome} ${n}`)
     .join(', ');
-  const state = p.paused ? ' PAUSED' : p.stopReason ? ` STOPPING (${p.stopReason})` : '';
+  const state = p.paused ? ` PAUSED${p.pauseReason ? ` (${p.pauseReason})` : ''}` : p.stopReason ? ` STOPPING (${p.stopReason})` : '';
   return (
     `${bar} ${p.done}/${p.total} ${(fraction * 100).toFixed(0)}%` +
     ` | ${counts || 'nothing finished yet'} | ${p.ratePerSecond}/s | in flight ${p.inFlight}` +

@@ -81,7 +81,10 @@ export class CognitoRateLimiter {
           if (signal?.aborted) return;
           await this.account.schedule(async () => undefined);
           if (signal?.aborted) return;
-          call().then(settle.resolve, settle.reject);
+          // Started: the call finishes and reports whatever comes next. A delete
+          // already on its way must never be reported as not sent.
+          signal?.removeEventListener('abort', aborted);
+          call().then(resolve, reject);
           // Hold the pool's slot: its spacing counts from the real start.
           await new Promise((r) => setTimeout(r, this.minTime(this.settings.poolRate * this.factor)));
         })

@@ -47,13 +47,22 @@ describe('operator commands', () => {
     expect(running.progress).toMatchObject({ total: items.length, execute: true, limits: { rate: 1, poolRate: 1, window: 2 } });
     expect((await cliJson('list')).some((r: any) => r.workflowId === id && r.status === 'RUNNING')).toBe(true);
 
-    expect(await cliJson('pause', id)).toEqual({ workflowId: id, signal: 'pause' });
-    const paused = await waitFor(() => cliJson('status', id), (s) => s.progress?.paused && s.progress.inFlight === 0, 'the pause to settle');
+    // pause returns once the run holds still: nothing in flight, and no delete until resume.
+    expect(await cliJson('pause', id, '--reason', 'change window')).toMatchObject({
+      workflowId: id,
+      paused: true,
+      progress: { paused: true, inFlight: 0, pauseReason: 'change window' },
+    });
+    const deletesAtPause = (await env.emulator.control.stats()).deletes.length;
+    const paused = await cliJson('status', id);
+    expect(paused.progress).toMatchObject({ paused: true, inFlight: 0, pauseReason: 'change window' });
+    expect((await cli('status', id)).stdout).toContain('change window');
     // Slower still (about 4 s an item): the run is still going when the cancel comes, however busy the machine.
     expect(await cliJson('set-rate', id, '--rate', '0.25', '--pool-rate', '0.25', '--window', '1')).toEqual({ rate: 0.25, poolRate: 0.25, window: 1 });
     const refused = await cli('set-rate', id, '--window', '9999');
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/^rs-cleanup: option '--window <n>' argument '9999' is invalid\. .*from 1 to 500.*\n$/);
+    expect((await env.emulator.control.stats()).deletes).toHaveLength(deletesAtPause);
     expect((await cli('resume', id)).code).toBe(0);
     const resumed = await waitFor(
       () => cliJson('status', id),
@@ -83,25 +92,54 @@ describe('operator commands', () => {
     expect(missing.stderr).toBe("rs-cleanup: no run with workflow ID 'no-such-run'; see the runs with: rs-cleanup list\n");
   });
 
-  it('redrive runs only the failed items again', async () => {
-    const { userPools, items } = seedPools('Redrive', 1, 5);
+  it("redrive runs the failed and cancelled items again with the run's options unless given anew; report shows them", async () => {
+    const { userPools, items } = seedPools('Redrive', 1, 6);
+    const pool = userPools[0]!.id;
     await env.emulator.control.seed({ userPools });
+    // The first item is protected; the next two fail hard, which stops the run (--max-failures 2): three are cancelled.
     await env.emulator.control.setConfig({
       faults: { failNext: [{ operation: 'DeleteResourceServer', count: 2, error: 'InvalidParameterException' }] },
     });
     const source = await env.inputFile('redrive.csv', csvInput(items));
     const id = `redrive-${Date.now()}`;
-    const first = await env.run({ source, execute: true, limits: { window: 1 } }, id);
-    expect(first.counts).toMatchObject({ deleted: 3, failed: 2 });
+    const first = await env.run(
+      {
+        source,
+        execute: true,
+        inUse: 'delete',
+        verify: true,
+        protect: [`${pool},${items[0]!.identifier}`],
+        limits: { rate: 3, poolRate: 3, window: 1 },
+        failureThreshold: { count: 2 },
+      },
+      id,
+    );
+    expect(first.counts).toMatchObject({ 'skipped-protected': 1, failed: 2, cancelled: 3, deleted: 0 });
+
+    const report = await cli('report', id);
+    expect(report.code).toBe(0);
+    expect(report.stdout).toContain('--in-use delete --rate 3 --pool-rate 3 --window 1');
+    expect(report.stdout).toContain('--verify');
+    expect(report.stdout).toMatch(/failed, by error code[^\n]*\n\s+2  InvalidParameterException: /);
+    expect(report.stdout).toMatch(/cancelled, by error code[^\n]*\n\s+3  failure threshold reached/);
+    expect(report.stdout).toContain(`rs-cleanup redrive ${id} --execute`);
+    expect((await cliJson('report', id)).errors.failed).toEqual([{ code: 'InvalidParameterException', count: 2, sample: expect.any(String) }]);
 
     const dry = await cliJson('redrive', id);
-    expect(dry.counts).toMatchObject({ 'would-delete': 2 });
-    const redriven = await cliJson('redrive', id, '--execute', '--yes');
-    expect(redriven.counts).toMatchObject({ deleted: 2, failed: 0 });
+    expect(dry.counts).toMatchObject({ 'would-delete': 5 });
+    expect(dry.options).toMatchObject({ execute: false, inUse: 'delete', verify: true, limits: { rate: 3, poolRate: 3, window: 1 } });
+    expect(dry.options.protect).toContain(`${pool},${items[0]!.identifier}`);
+    expect((await env.emulator.control.stats()).deletes).toHaveLength(0);
+
+    // A flag given anew wins; the rest is still the original run's.
+    const redriven = await cliJson('redrive', id, '--execute', '--yes', '--rate', '4');
+    expect(redriven.counts).toMatchObject({ deleted: 5, failed: 0 });
+    expect(redriven.options).toMatchObject({ execute: true, inUse: 'delete', verify: true, limits: { rate: 4, poolRate: 3, window: 1 } });
     expect(redriven.workflowId).toMatch(new RegExp(`^${id}-redrive-`));
     const stats = await env.emulator.control.stats();
+    expect(new Set(stats.deletes.map((d) => d.identifier))).toEqual(new Set(items.slice(1).map((i) => i.identifier)));
     expect(stats.deletes).toHaveLength(5);
-    expect(new Set(stats.deletes.map((d) => d.identifier)).size).toBe(5);
+    expect((await cli('redrive', redriven.workflowId)).stderr).toContain('nothing to redrive');
   });
 
   it('discover writes a valid input of the servers whose identifiers match', async () => {
@@ -208,7 +246,8 @@ describe('operator commands', () => {
     const described = await waitFor(() => cliJson('schedule', 'describe', id), (d) => d.recentActions.length === 1 && d.runningWorkflows.length === 0, 'the run to finish');
     const runId = described.recentActions[0].workflowId;
     expect(runId).toMatch(new RegExp(`^${id}`));
-    const status = await cliJson('status', runId);
+    // The schedule's own view can say "done" a moment before the run has written its manifest.
+    const status = await waitFor(() => cliJson('status', runId), (s) => s.status === 'COMPLETED', 'the scheduled run to complete');
     expect(status.summary).toMatchObject({ status: 'completed', counts: { deleted: items.length } });
 
     expect((await cli('schedule', 'pause', id, '--note', 'freeze')).code).toBe(0);

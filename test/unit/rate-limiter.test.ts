@@ -70,6 +70,29 @@ describe('CognitoRateLimiter', () => {
     expect(ran).toEqual(['first', 'third']);
   });
 
+  it('lets a call that has started finish and report, even when its signal aborts meanwhile', async () => {
+    limiter = new CognitoRateLimiter({ rate: 1_000, poolRate: 1_000 });
+    const abort = new AbortController();
+    let release!: () => void;
+    const started = new Promise<void>((resolve) => {
+      const answer = limiter!.schedule(
+        'pool',
+        () => {
+          resolve();
+          return new Promise<string>((r) => (release = () => r('deleted')));
+        },
+        abort.signal,
+      );
+      void answer.then((value) => (outcome = value), (err) => (outcome = err));
+    });
+    let outcome: unknown;
+    await started;
+    abort.abort(new Error('paused'));
+    release();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(outcome).toBe('deleted');
+  });
+
   it('refuses at once a call whose signal has already aborted', async () => {
     limiter = new CognitoRateLimiter({ rate: 1_000, poolRate: 1_000 });
     const abort = new AbortController();
