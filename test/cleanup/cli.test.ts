@@ -61,7 +61,7 @@ describe('rs-cleanup run', () => {
     expect((await env.emulator.control.stats()).deletes).toEqual([]);
   });
 
-  it('deletes with --execute and exits 1 when an item failed, pointing at failed.csv, which re-runs as input', async () => {
+  it('deletes with --execute and exits 1 when an item failed, pointing at redrive; failed.csv re-runs as input too', async () => {
     const { userPools, items } = seedPools('CliExec', 1, 4);
     await env.emulator.control.seed({ userPools });
     await env.emulator.control.setConfig({
@@ -74,12 +74,13 @@ describe('rs-cleanup run', () => {
     expect(first.code).toBe(1);
     expect(first.stdout).toMatch(/deleted\s+3/);
     expect(first.stdout).toMatch(/failed\s+1/);
-    const rerun = first.stdout.match(/rs-cleanup run --input (\S+failed\.csv) --execute/);
-    expect(rerun).not.toBeNull();
-    const failedCsv = await readFile(rerun![1]!, 'utf8');
+    expect(first.stdout).toMatch(/rs-cleanup redrive rs-cleanup-\S+-execute --execute/);
+    const manifestDir = first.stdout.match(/^\s+manifest\s+(\S+)$/m)![1]!;
+    const failedCsvPath = path.join(manifestDir, 'failed.csv');
+    const failedCsv = await readFile(failedCsvPath, 'utf8');
     expect(failedCsv.split('\n')[0]).toContain('userPoolId,identifier');
 
-    const second = await run('--input', rerun![1]!, '--execute', '--yes', '--json', '--audit-dir', env.auditDir);
+    const second = await run('--input', failedCsvPath, '--execute', '--yes', '--json', '--audit-dir', env.auditDir);
     expect(second.code).toBe(0);
     expect(JSON.parse(second.stdout).counts.deleted).toBe(1);
     expect((await env.emulator.control.stats()).deletes).toHaveLength(4);
