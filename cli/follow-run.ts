@@ -137,7 +137,8 @@ async function noteOtherRuns(target: TemporalTarget, workflowId: string, io: Com
 }
 
 export type FollowEnd =
-  | { kind: 'completed'; summary: CleanupSummary }
+  /** `missingPoolsTold`: the missing-pools warning was printed while the run went on. */
+  | { kind: 'completed'; summary: CleanupSummary; missingPoolsTold: boolean }
   | { kind: 'failed'; error: WorkflowFailedError }
   /** The run's workflow task fails on every attempt: it will never end by itself. */
   | { kind: 'stuck'; failing: FailingWorkflowTask }
@@ -203,7 +204,8 @@ export async function followToEnd(
         }
       })();
       try {
-        return { kind: 'completed', summary: await handle.result() } as const;
+        const summary = await handle.result();
+        return { kind: 'completed', summary, missingPoolsTold } as const;
       } catch (err) {
         if (stuck) return { kind: 'stuck', failing: stuck } as const;
         if (holderEnded) return { kind: 'holder-ended' } as const;
@@ -236,6 +238,10 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 function reportEnd(end: FollowEnd, target: TemporalTarget, workflowId: string, options: StartOptions, io: CommandIo): number {
   switch (end.kind) {
     case 'completed':
+      // A run can end before the first look at its progress: the warning still comes, before the summary.
+      if (end.summary.missingPools?.length && !end.missingPoolsTold) {
+        io.stderr.write(`${describeMissingPoolsNotice(end.summary.missingPools, end.summary.execute)}\n`);
+      }
       io.stdout.write(options.json ? JSON.stringify(end.summary, null, 2) + '\n' : formatSummary(end.summary));
       return exitCodeOf(end.summary);
     case 'failed': {
