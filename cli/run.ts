@@ -27,7 +27,7 @@ export interface RunOptions extends JobOptions {
 
 export async function runCommand(options: RunOptions, io: CommandIo): Promise<number> {
   const protect = protectionPatterns(options, io.env);
-  const source = await resolveRunInput(options, io.env, protect);
+  const source = await resolveRunInput(options, io, protect);
   try {
     const checked = source.checked;
     if (checked.errors > 0) {
