@@ -54,12 +54,23 @@ describe('option values are checked before anything starts', () => {
     [['run', '--no-such-flag'], /unknown option '--no-such-flag'/],
   ];
 
-  it.each(refusals)('rs-cleanup %j: exit 2, one line', async (args, message) => {
+  // Refused by a command, after the command line parsed: the one line alone.
+  const byCommand = [/give at least one of --rate/, /give exactly one of --cron/];
+
+  it.each(refusals)("rs-cleanup %j: exit 2, one line, then the command's short usage", async (args, message) => {
     const result = await cliInProcess(args, env);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(message);
-    expect(oneLine(result.stderr), result.stderr).toBe(true);
     expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(message);
+    const [line, ...rest] = result.stderr.split('\n');
+    expect(oneLine(`${line}\n`), result.stderr).toBe(true);
+    if (byCommand.some((m) => m.test(result.stderr))) {
+      expect(rest.join('\n'), result.stderr).toBe('');
+    } else {
+      const command = args[0] === 'schedule' ? 'schedule create' : args[0];
+      // Not the whole help: its usage line, and where the rest is.
+      expect(rest, result.stderr).toEqual([expect.stringMatching(new RegExp(`^Usage: rs-cleanup ${command} \\[options\\].*\\(rs-cleanup ${command} --help for more\\)$`)), '']);
+    }
   });
 
   it('values at the bounds pass (then the command meets the unreachable server)', async () => {

@@ -61,7 +61,7 @@ describe('operator commands', () => {
     expect(await cliJson('set-rate', id, '--rate', '0.25', '--pool-rate', '0.25', '--window', '1')).toEqual({ rate: 0.25, poolRate: 0.25, window: 1 });
     const refused = await cli('set-rate', id, '--window', '9999');
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/^rs-cleanup: option '--window <n>' argument '9999' is invalid\. .*from 1 to 500.*\n$/);
+    expect(refused.stderr).toMatch(/^rs-cleanup: option '--window <n>' argument '9999' is invalid\. .*from 1 to 500.*\nUsage: rs-cleanup set-rate \[options\] <run> .*\n$/);
     expect((await env.emulator.control.stats()).deletes).toHaveLength(deletesAtPause);
     expect((await cli('resume', id)).code).toBe(0);
     const resumed = await waitFor(
@@ -235,7 +235,7 @@ describe('operator commands', () => {
     for (const cron of ['61 * * * *', '0 3 * *', 'every monday']) {
       const badCron = await cli('schedule', 'create', '--id', `${id}-cron`, '--cron', cron, '--input', source.path, '--execute');
       expect(badCron.code, cron).toBe(2);
-      expect(badCron.stderr, cron).toMatch(/^rs-cleanup: option '--cron <expr>' argument .* is invalid\. .* is not a cron expression: .*\n$/);
+      expect(badCron.stderr, cron).toMatch(/^rs-cleanup: option '--cron <expr>' argument .* is invalid\. .* is not a cron expression: .*\nUsage: rs-cleanup schedule create \[options\] .*\n$/);
     }
     await expect(env.client.schedule.getHandle(`${id}-cron`).describe()).rejects.toThrow(/not found/i);
     expect((await cliJson('schedule', 'list')).some((s: any) => s.scheduleId === id)).toBe(true);
