@@ -83,21 +83,30 @@ function countsText(counts: Record<string, number>): string {
 
 export class ProgressLine {
   private lastPrinted = 0;
+  /** The last line shown; off a terminal, the last one printed. */
   private last = '';
   constructor(private readonly stream: OutputStream) {}
 
   update(line: string): void {
     if (this.stream.isTTY) {
       this.stream.write(`\r\x1b[2K${line.slice(0, (this.stream.columns ?? 200) - 1)}`);
+      this.last = line;
     } else if (Date.now() - this.lastPrinted >= 5_000 || (this.last.startsWith('preparing') && !line.startsWith('preparing'))) {
       // Elsewhere (a log, a pipe): a line every few seconds, and one as soon as the deletes begin.
       this.lastPrinted = Date.now();
       this.stream.write(`${line}\n`);
+      this.last = line;
     }
-    this.last = line;
   }
 
   end(): void {
     if (this.stream.isTTY) this.stream.write('\n');
+  }
+
+  /** The last state, always shown (off a terminal too, unless it was the last line printed), then the end of the line. */
+  finish(line: string): void {
+    if (this.stream.isTTY) this.update(line);
+    else if (line !== this.last || this.lastPrinted === 0) this.stream.write(`${line}\n`);
+    this.end();
   }
 }

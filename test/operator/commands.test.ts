@@ -192,11 +192,16 @@ describe('operator commands', () => {
     expect(dry.counts).toMatchObject({ 'would-restore': items.length, restored: 0 });
     expect((await env.emulator.control.state()).userPools[0]!.resourceServers).toHaveLength(0);
 
-    const restored = await cliJson('restore', '--from', summary.manifestDir!, '--execute');
-    expect(restored.counts).toMatchObject({ restored: items.length, conflict: 0, failed: 0 });
+    // Without --json, restore --execute shows its progress on standard error, ending with every item.
+    const restoring = await cli('restore', '--from', summary.manifestDir!, '--execute');
+    expect(restoring.code, restoring.stderr).toBe(0);
+    expect(restoring.stderr).toMatch(new RegExp(`^Restoring ${items.length} resource server\\(s\\)\n\\[#+-*\\] 1/${items.length} \\d+% \\| restored 1 \\| [\\d.]+/s`));
+    expect(restoring.stderr).toMatch(new RegExp(`\\[#{24}\\] ${items.length}/${items.length} 100% \\| restored ${items.length} \\| [\\d.]+/s\n$`));
+    expect(restoring.stdout).toMatch(/^ {2}restored {8}8$/m);
     expect(comparableState(await env.emulator.control.state())).toEqual(before);
 
     const again = await cliJson('restore', '--from', summary.auditFile!, '--execute');
+    expect((await cli('restore', '--from', summary.auditFile!, '--execute', '--json')).stderr).not.toMatch(/\d+\/\d+ \d+%/);
     expect(again.counts).toMatchObject({ 'already-present': items.length, restored: 0 });
   });
 
