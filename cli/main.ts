@@ -157,11 +157,13 @@ ${ENVIRONMENT_HELP}
 Every command has --help with examples. Shell completion: rs-cleanup completion bash|zsh`))
     .hook('preAction', (_program, command) => {
       const globals = command.optsWithGlobals();
-      // --json is --output json: commands read `json`.
-      if (command.getOptionValue('output') !== undefined && command.name() !== 'discover') command.setOptionValue('json', command.getOptionValue('output') === 'json');
-      const env = { ...baseIo.env };
-      if (globals.ui === false) env.RS_CLEANUP_UI_PORT = 'off';
-      else if (globals.uiPort !== undefined) env.RS_CLEANUP_UI_PORT = String(globals.uiPort);
+      // --json is --output json: commands read `json`. (discover's --output is the file it writes.)
+      if (command.getOptionValue('output') !== undefined && command.name() !== 'discover') {
+        command.setOptionValue('json', command.getOptionValue('output') === 'json');
+      }
+      // --no-ui and --ui-port are RS_CLEANUP_UI_PORT for this command (cli/temporal-target.ts reads it).
+      const uiPort = globals.ui === false ? 'off' : globals.uiPort !== undefined ? String(globals.uiPort) : undefined;
+      const env = uiPort === undefined ? baseIo.env : { ...baseIo.env, RS_CLEANUP_UI_PORT: uiPort };
       const phases = baseIo.phases ?? new StartupPhases();
       if (globals.verbose) phases.print(baseIo.stderr);
       io = { ...baseIo, env, phases };

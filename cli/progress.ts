@@ -38,7 +38,7 @@ export function formatProgress(p: CleanupProgress, hints: ProgressHints = {}): s
     parts.push(`PAUSED${p.pauseReason ? ` (${p.pauseReason})` : ''}`);
   } else if (p.stopReason) {
     parts.push(`STOPPING (${p.stopReason})`);
-  } else if (p.phase === 'running' && remaining > 0) {
+  } else if ((p.phase === 'running' || p.phase === 'draining') && remaining > 0) {
     parts.push(p.ratePerSecond > 0 ? `ETA ${formatDuration(remaining / p.ratePerSecond)}` : 'ETA: once items finish');
   }
   if (p.inFlight > 0) parts.push(`in flight ${p.inFlight}`);
