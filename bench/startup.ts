@@ -4,6 +4,7 @@
  * it, against a local Cognito emulator.
  *
  *   bash scripts/with-node.sh tsx bench/startup.ts [--runs 5] [--repo DIR] [--plain]
+ *   bash scripts/with-node.sh tsx bench/startup.ts --parts [--repo DIR]
  *
  * - `run --input 10-items.csv --execute --yes --verbose`, warm: node_modules
  *   and the Temporal CLI present, the data directory (its SQLite database) and
@@ -19,6 +20,12 @@
  * numbers taken above a load of ~1.5 are not comparable. `--repo DIR` runs
  * the binary of another checkout (one whose node_modules is installed);
  * `--plain` leaves out --verbose, for a CLI that does not have it.
+ *
+ * `--parts` times the pieces a start is made of, apart, for a CLI that cannot
+ * say (the one before --verbose): loading the CLI's entry module (that
+ * checkout's cli/main.ts) in a fresh node, bundling the workflow code with
+ * the SDK's bundler, and a dev server's start (until it answers) and stop
+ * (SIGTERM until it exits), headless and with the Web UI.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -33,16 +40,18 @@ interface Args {
   runs: number;
   repo: string;
   plain: boolean;
+  parts: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { runs: 5, repo: path.resolve(__dirname, '..'), plain: false };
+  const args: Args = { runs: 5, repo: path.resolve(__dirname, '..'), plain: false, parts: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--runs') args.runs = Number(argv[++i]);
     else if (arg === '--repo') args.repo = path.resolve(argv[++i]!);
     else if (arg === '--plain') args.plain = true;
-    else throw new Error(`unknown argument ${arg}; usage: tsx bench/startup.ts [--runs N] [--repo DIR] [--plain]`);
+    else if (arg === '--parts') args.parts = true;
+    else throw new Error(`unknown argument ${arg}; usage: tsx bench/startup.ts [--runs N] [--repo DIR] [--plain | --parts]`);
   }
   if (!Number.isInteger(args.runs) || args.runs < 1) throw new Error('--runs takes a positive integer');
   return args;
@@ -91,8 +100,53 @@ function median(values: number[]): number {
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
+/** The pieces of a start, apart (see --parts above). */
+async function parts(args: Args): Promise<void> {
+  const times = async (n: number, one: () => Promise<number>) => {
+    const values: number[] = [];
+    for (let i = 0; i < n; i++) values.push(await one());
+    return `median ${seconds(median(values))} of ${n} (${values.map((v) => (v / 1000).toFixed(2)).join(', ')})`;
+  };
+  console.log(`bench/startup --parts: ${args.repo}, node ${process.version}, load ${loadAverage()}`);
+  /** Runs `script` in a fresh node (from the checkout), which prints the milliseconds it measured. */
+  const inFreshNode = (script: string) =>
+    new Promise<number>((resolve, reject) => {
+      const child = spawn(process.execPath, ['-e', script], { cwd: args.repo, stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.once('close', (code) => (code === 0 ? resolve(Number(out)) : reject(new Error(`${script} exited ${code}`))));
+    });
+  const main = JSON.stringify(path.join(args.repo, 'cli', 'main.ts'));
+  const loadMain = `require('tsx/cjs'); const t = performance.now(); require(${main}); process.stdout.write(String(performance.now() - t));`;
+  console.log(`  load cli/main.ts (tsx):          ${await times(5, () => inFreshNode(loadMain))}`);
+  // Once per process, as a worker start does it (the SDK's own module load not counted).
+  const bundle =
+    `const { bundleWorkflowCode, DefaultLogger } = require('@temporalio/worker'); const t = performance.now(); ` +
+    `bundleWorkflowCode({ workflowsPath: ${JSON.stringify(path.join(args.repo, 'workflows'))}, logger: new DefaultLogger('WARN') })` +
+    `.then(() => process.stdout.write(String(performance.now() - t)));`;
+  console.log(`  bundle the workflow code:        ${await times(3, () => inFreshNode(`require('tsx/cjs'); ${bundle}`))}`);
+  const { availablePort, startDevServer } = await import('../common/temporal-dev-server');
+  for (const ui of [false, true]) {
+    const starts: number[] = [];
+    const stops: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'rs-cleanup-bench-server-'));
+      let t = performance.now();
+      const server = await startDevServer({ dbFile: path.join(dir, 'temporal.db'), ...(ui ? { uiPort: await availablePort(8233) } : {}) });
+      starts.push(performance.now() - t);
+      t = performance.now();
+      await server.stop();
+      stops.push(performance.now() - t);
+      await rm(dir, { recursive: true, force: true });
+    }
+    const label = ui ? 'with the Web UI' : 'headless';
+    console.log(`  dev server start, ${label.padEnd(16)} median ${seconds(median(starts))}; stop (SIGTERM to exit): median ${seconds(median(stops))}`);
+  }
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.parts) return parts(args);
   const emulator = await startEmulator({ port: 0, quotas: false });
   const dir = await mkdtemp(path.join(os.tmpdir(), 'rs-cleanup-bench-startup-'));
   const env: NodeJS.ProcessEnv = {
