@@ -7,25 +7,17 @@
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { csvInput, seedPools, startCleanupEnv, type CleanupEnv } from '../helpers/cleanup-env';
+import { describe, expect, it } from 'vitest';
+import { csvInput, seedPools, type CleanupEnv } from '../helpers/cleanup-env';
 import { runCli } from '../helpers/processes';
-import { cliEnvironment, cliInProcess } from '../operator/helpers';
+import { useCliSuite, cliInProcess } from '../operator/helpers';
 
 describe('rs-cleanup run', () => {
   let env: CleanupEnv;
   let cliEnv: NodeJS.ProcessEnv;
   const run = (...args: string[]) => cliInProcess(['run', ...args], cliEnv);
 
-  beforeAll(async () => {
-    env = await startCleanupEnv({ emulator: { quotas: false } });
-    cliEnv = cliEnvironment(env);
-  });
-  afterAll(() => env?.close());
-  beforeEach(async () => {
-    await env.emulator.control.reset();
-    await env.emulator.control.setConfig({ faults: { failNext: [] } });
-  });
+  useCliSuite((suite) => ({ env, cliEnv } = suite));
 
   it('the real binary exits 0 on a clean dry-run, 1 when an item failed, 2 on a usage error', async () => {
     const { userPools, items } = seedPools('CliBin', 1, 2);

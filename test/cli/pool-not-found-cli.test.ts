@@ -6,21 +6,14 @@
  * pool-not-found and the run exits 1.
  */
 import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { csvInput, readManifestCsv, seedPools, startCleanupEnv, type CleanupEnv } from '../helpers/cleanup-env';
-import { cliEnvironment, cliInProcess } from '../operator/helpers';
+import { describe, expect, it } from 'vitest';
+import { csvInput, readManifestCsv, seedPools, type CleanupEnv } from '../helpers/cleanup-env';
+import { useCliSuite, cliInProcess } from '../operator/helpers';
 
 describe('a user pool that does not exist, from the command line', () => {
   let env: CleanupEnv;
   let cliEnv: NodeJS.ProcessEnv;
-  beforeAll(async () => {
-    env = await startCleanupEnv({ emulator: { quotas: false } });
-    cliEnv = cliEnvironment(env);
-  });
-  afterAll(() => env?.close());
-  beforeEach(async () => {
-    await env.emulator.control.reset();
-  });
+  useCliSuite((suite) => ({ env, cliEnv } = suite));
 
   it('run --pair for a pool of another Region --execute --yes: refused, exit 2, nothing deleted', async () => {
     // The pool lives in us-east-1; the operator typed eu-west-1.

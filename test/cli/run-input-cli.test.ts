@@ -6,21 +6,14 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { csvInput, seedPools, startCleanupEnv, type CleanupEnv } from '../helpers/cleanup-env';
-import { cliEnvironment, cliInProcess } from '../operator/helpers';
+import { describe, expect, it } from 'vitest';
+import { csvInput, seedPools, type CleanupEnv } from '../helpers/cleanup-env';
+import { useCliSuite, cliInProcess } from '../operator/helpers';
 
 describe('run: standard input and --pair', () => {
   let env: CleanupEnv;
   let cliEnv: NodeJS.ProcessEnv;
-  beforeAll(async () => {
-    env = await startCleanupEnv({ emulator: { quotas: false } });
-    cliEnv = cliEnvironment(env);
-  });
-  afterAll(() => env?.close());
-  beforeEach(async () => {
-    await env.emulator.control.reset();
-  });
+  useCliSuite((suite) => ({ env, cliEnv } = suite));
 
   it('--input - reads the list from standard input, saves it, and runs it', async () => {
     const { userPools, items } = seedPools('Stdin', 1, 3);

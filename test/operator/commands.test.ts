@@ -5,13 +5,13 @@
  * cancel, report, redrive, discover, restore and schedule.
  */
 import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CreateResourceServerCommand, CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { DEFAULT_TEST_CREDENTIALS } from '../../emulator';
 import { readInputFile } from '../../common/input-reader';
-import { csvInput, seedPools, startCleanupEnv, type CleanupEnv } from '../helpers/cleanup-env';
+import { csvInput, seedPools, type CleanupEnv } from '../helpers/cleanup-env';
 import { runCli } from '../helpers/processes';
-import { cliEnvironment, cliInProcess, comparableState } from './helpers';
+import { useCliSuite, cliInProcess, comparableState } from './helpers';
 import { waitFor } from '../helpers/wait-for';
 
 describe('operator commands', () => {
@@ -25,15 +25,7 @@ describe('operator commands', () => {
     return JSON.parse(result.stdout);
   };
 
-  beforeAll(async () => {
-    env = await startCleanupEnv({ emulator: { quotas: false } });
-    cliEnv = cliEnvironment(env);
-  });
-  afterAll(() => env?.close());
-  beforeEach(async () => {
-    await env.emulator.control.reset();
-    await env.emulator.control.setConfig({ faults: { failNext: [] }, maxResourceServersPerPool: 25 });
-  });
+  useCliSuite((suite) => ({ env, cliEnv } = suite), { maxResourceServersPerPool: 25 });
 
   it('status, list, pause, set-rate, resume, cancel and report a run', { timeout: 600_000 }, async () => {
     const { userPools, items } = seedPools('Ops', 2, 25);

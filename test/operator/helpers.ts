@@ -5,8 +5,9 @@
  * without a process to spawn.
  */
 import path from 'node:path';
-import { DEFAULT_TEST_CREDENTIALS } from '../../emulator';
-import type { CleanupEnv } from '../helpers/cleanup-env';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { DEFAULT_TEST_CREDENTIALS, type EmulatorConfigPatch } from '../../emulator';
+import { startCleanupEnv, type CleanupEnv } from '../helpers/cleanup-env';
 import { temporalAddress } from '../helpers/temporal';
 import { runCli } from '../../cli/main';
 import type { InputStream } from '../../cli/command-io';
@@ -26,6 +27,31 @@ export function cliEnvironment(env: CleanupEnv): NodeJS.ProcessEnv {
     RS_CLEANUP_PROTECTED: '',
     RS_CLEANUP_PROTECTED_FILE: '',
   };
+}
+
+export interface CliSuite {
+  env: CleanupEnv;
+  cliEnv: NodeJS.ProcessEnv;
+}
+
+/**
+ * The usual setup of a describe block that runs the CLI against the suite's
+ * server: a cleanup env (emulator quotas off) started before its tests and
+ * closed after them, and the emulator reset before each test, with no fault
+ * left from the previous one and `config` applied. `started` is given the env
+ * and the CLI's environment once they exist.
+ */
+export function useCliSuite(started: (suite: CliSuite) => void, config: EmulatorConfigPatch = {}): void {
+  let env: CleanupEnv | undefined;
+  beforeAll(async () => {
+    env = await startCleanupEnv({ emulator: { quotas: false } });
+    started({ env, cliEnv: cliEnvironment(env) });
+  });
+  afterAll(() => env?.close());
+  beforeEach(async () => {
+    await env!.emulator.control.reset();
+    await env!.emulator.control.setConfig({ faults: { failNext: [] }, ...config });
+  });
 }
 
 export interface CliResult {

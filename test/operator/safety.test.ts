@@ -7,27 +7,19 @@
  */
 import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { DEFAULT_TEST_CREDENTIALS } from '../../emulator';
-import { csvInput, readJsonLines, readManifestCsv, seedPools, startCleanupEnv, type CleanupEnv } from '../helpers/cleanup-env';
+import { csvInput, readJsonLines, readManifestCsv, seedPools, type CleanupEnv } from '../helpers/cleanup-env';
 import { runCliInTerminal } from '../helpers/processes';
 import { waitFor, withTimeout } from '../helpers/wait-for';
 import { pauseSignal, resumeSignal } from '../../workflows/cleanup';
-import { cliEnvironment, cliInProcess, startCliInProcess } from './helpers';
+import { useCliSuite, cliInProcess, startCliInProcess } from './helpers';
 
 describe('safety rails', () => {
   let env: CleanupEnv;
   let cliEnv: NodeJS.ProcessEnv;
-  beforeAll(async () => {
-    env = await startCleanupEnv({ emulator: { quotas: false } });
-    cliEnv = cliEnvironment(env);
-  });
-  afterAll(() => env?.close());
-  beforeEach(async () => {
-    await env.emulator.control.reset();
-    await env.emulator.control.setConfig({ faults: { failNext: [] } });
-  });
+  useCliSuite((suite) => ({ env, cliEnv } = suite));
 
   /** Pool with s0 used by one client, s1 used by nobody, s2 used by two clients. */
   async function seedWithClients(prefix: string) {
