@@ -7,6 +7,7 @@
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse';
+import { displayName } from '../common/display-text';
 import type { Outcome } from '../common/types';
 import type { CleanupSummary } from '../workflows/cleanup';
 import { finishedSummary } from './finished-run';
@@ -76,14 +77,7 @@ async function countErrors(file: string): Promise<ErrorCount[]> {
     const code = row.errorCode || row.reason || 'no reason recorded';
     const entry = byCode.get(code);
     if (entry) entry.count += 1;
-    else byCode.set(code, { code: printable(code, 60), count: 1, sample: printable(row.errorMessage || row.reason || '', 120) });
+    else byCode.set(code, { code: displayName(code, 60), count: 1, sample: displayName(row.errorMessage || row.reason || '', 120) });
   }
   return [...byCode.values()].sort((a, b) => b.count - a.count);
-}
-
-/** Shortened, with control characters (a terminal's escape sequences among them) shown escaped. */
-function printable(text: string, max: number): string {
-  // eslint-disable-next-line no-control-regex
-  const escaped = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  return escaped.length <= max ? escaped : `${escaped.slice(0, max)}...`;
 }
