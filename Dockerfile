@@ -3,9 +3,9 @@
 #
 # Two stages: `deps` installs the production dependencies only, exactly as the
 # lock file says; the runtime stage adds the TypeScript sources. There is no
-# build step: the code runs through tsx (a production dependency), and the
-# worker bundles the workflows with webpack (part of @temporalio/worker) in
-# memory when it starts.
+# build step: the code runs through tsx (a production dependency); the workflow
+# bundle (webpack, part of @temporalio/worker) is built here once, into the
+# cache every worker reads at start (worker/workflow-bundle.ts).
 #
 # Debian, not Alpine: @temporalio/core-bridge ships glibc binaries.
 # Node 22 LTS (package.json `engines`), an exact tag: the image changes only
@@ -40,6 +40,8 @@ COPY workflows ./workflows
 # /data holds audit files, manifests and input files shared by the CLI and the
 # workers. A new named volume mounted there starts with this ownership.
 RUN mkdir -p /data/audit /data/inputs && chown -R node:node /data
+# The workflow bundle, built once per image instead of at every worker start.
+RUN node --import tsx -e "require('./worker/workflow-bundle.ts').loadWorkflowBundle().then((b) => console.log('workflow bundle:', b.source, b.file ?? b.note ?? ''))"
 # The `node` user (uid 1000) of the official image.
 USER node
 # 9464: the job's /metrics and /healthz (RS_CLEANUP_METRICS_PORT); 9465: the

@@ -13,6 +13,15 @@
 import { Context } from '@temporalio/activity';
 import { ACTIVITY_TIMEOUTS } from '../common/options';
 
+/** Chaos tests only: waits `delayMs` (cancellably, as a heartbeating activity) before running `fn`. */
+export function withChaosDelay<A extends unknown[], R>(delayMs: number | undefined, fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  if (!delayMs) return fn;
+  return async (...args: A): Promise<R> => {
+    await Context.current().sleep(delayMs);
+    return fn(...args);
+  };
+}
+
 export function withLivenessHeartbeat<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
   return async (...args: A): Promise<R> => {
     const context = Context.current();

@@ -11,8 +11,9 @@ import { readPlanPage } from './read-plan-page';
 import { recordOutcomes } from './record-outcomes';
 import { recordRemainder } from './record-remainder';
 import { writeManifest } from './write-manifest';
-import { withLivenessHeartbeat } from './heartbeat';
+import { withChaosDelay, withLivenessHeartbeat } from './heartbeat';
 import { WORKER_DEFAULTS } from '../common/options';
+import type { BookkeepingActivity } from '../common/types';
 
 export interface ActivityConfig {
   cognito: CognitoClientOptions;
@@ -26,7 +27,14 @@ export interface ActivityConfig {
   auditDir: string;
   retryBaseDelayMs?: number;
   retryMaxDelayMs?: number;
+  /**
+   * Fault injection for chaos tests only (RS_CLEANUP_CHAOS_SLOW_ACTIVITIES): each
+   * named bookkeeping activity waits this long (heartbeating) before its work,
+   * so a test can kill the worker inside it. Never set in production.
+   */
+  chaosDelaysMs?: Partial<Record<BookkeepingActivity, number>>;
 }
+
 
 export interface ActivityDeps {
   clients: CognitoClients;
@@ -56,12 +64,15 @@ export async function closeActivityDeps(deps: ActivityDeps): Promise<void> {
 }
 
 export function createActivities(config: ActivityConfig, deps: ActivityDeps) {
+  // The bookkeeping activities heartbeat while they run, so a dead worker is
+  // noticed within the heartbeat timeout (workflows/cleanup.ts).
+  const bookkeeping = <A extends unknown[], R>(name: BookkeepingActivity, fn: (...args: A) => Promise<R>) =>
+    withLivenessHeartbeat(withChaosDelay(config.chaosDelaysMs?.[name], fn));
   return {
-    // The long bookkeeping activities heartbeat while they run, so a dead
-    // worker is noticed within the heartbeat timeout (workflows/cleanup.ts).
-    prepareInput: withLivenessHeartbeat(createPrepareInput(config.auditDir)),
-    readPlanPage,
-    checkDependencies: withLivenessHeartbeat(
+    prepareInput: bookkeeping('prepareInput', createPrepareInput(config.auditDir)),
+    readPlanPage: bookkeeping('readPlanPage', readPlanPage),
+    checkDependencies: bookkeeping(
+      'checkDependencies',
       createCheckDependencies({
         clients: deps.clients,
         clientReadLimiter: deps.clientReadLimiter,
@@ -74,9 +85,10 @@ export function createActivities(config: ActivityConfig, deps: ActivityDeps) {
       retryBaseDelayMs: config.retryBaseDelayMs,
       retryMaxDelayMs: config.retryMaxDelayMs,
     }),
-    recordOutcomes,
-    recordRemainder, // heartbeats its own progress, page by page
-    writeManifest: withLivenessHeartbeat(writeManifest),
+    recordOutcomes: bookkeeping('recordOutcomes', recordOutcomes),
+    // Heartbeats its own progress, page by page.
+    recordRemainder: withChaosDelay(config.chaosDelaysMs?.recordRemainder, recordRemainder),
+    writeManifest: bookkeeping('writeManifest', writeManifest),
   };
 }
 

@@ -22,7 +22,9 @@ if (Number(process.versions.node.split('.')[0]) < MIN_NODE_MAJOR) {
 }
 
 function start() {
-  require('tsx/cjs');
+  // Both of tsx's loaders: the CLI loads each command's module with import() when it runs.
+  require('tsx/cjs/api').register();
+  require('tsx/esm/api').register();
   void require(path.join(__dirname, '..', 'cli', 'main.ts')).main();
 }
 

@@ -4,7 +4,6 @@
  * error that reads like a missing IAM permission; say it before anything
  * starts instead, and say how to provide them.
  */
-import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { UsageError } from './exit-codes';
 
 export const PROVIDE_CREDENTIALS =
@@ -23,6 +22,8 @@ export function isMissingCredentials(error: { name?: string; type?: string | nul
  * and meets whatever the chain finds).
  */
 export async function requireAwsCredentials(timeoutMs: number): Promise<void> {
+  // Loaded here: the commands that only read this module's wording never need the SDK.
+  const { CognitoIdentityProviderClient } = await import('@aws-sdk/client-cognito-identity-provider');
   const client = new CognitoIdentityProviderClient({ region: 'us-east-1' });
   let timer: NodeJS.Timeout | undefined;
   try {

@@ -7,6 +7,8 @@
  * A command never calls process.exit, never installs a signal handler and
  * never reads process.env or process.stdin itself: it returns its exit code.
  */
+import type { StartupPhases } from './startup-phases';
+
 export interface OutputStream {
   write(text: string): unknown;
   /** A terminal: the progress line redraws itself in place. */
@@ -31,6 +33,8 @@ export interface CommandIo {
    * waiting, cleans up what it started and returns EXIT.interrupted.
    */
   signal: AbortSignal;
+  /** The start-up phases, printed with --verbose (cli/startup-phases.ts); absent: not recorded. */
+  phases?: StartupPhases;
 }
 
 /** The process's own streams and environment; `signal` comes from the entry's SIGINT/SIGTERM handlers. */

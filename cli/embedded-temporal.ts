@@ -14,14 +14,23 @@
  * Another process that follows a run through this server registers in
  * `followers/<pid>.json`; the holder waits for it before stopping the server
  * at its normal end, so the follower's run is not cut off.
+ *
+ * At its end the holder does not wait for the server to exit (its frontend
+ * drains for a second, whatever it is told): it sends SIGTERM, notes the
+ * server's pid in `temporal.stopping` and releases the lock. The next command
+ * that starts a server waits for that one to be gone first, as for a server
+ * left by a dead CLI, but without calling it left behind. The server's own
+ * error output goes to `temporal-server.log`, not to a pipe that would close
+ * under it.
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { NativeConnection } from '@temporalio/worker';
-import { devServersOn, processArguments, startDevServer, stopProcess, type DevServer } from '../common/temporal-dev-server';
+import { availablePort, devServersOn, processArguments, startDevServer, stopProcess, type DevServer } from '../common/temporal-dev-server';
 import type { ActivityConfig } from '../activities';
-import { createCleanupWorker } from '../worker/create-worker';
+import type { CleanupWorker } from '../worker/create-worker';
 import { CLI_DEFAULTS } from '../common/options';
+import { UNRECORDED, type StartupPhases } from './startup-phases';
+import { installWorkerRuntime } from './worker-runtime';
 
 export interface EmbeddedLock {
   cliPid: number;
@@ -32,12 +41,15 @@ export interface EmbeddedLock {
   port?: number;
   address?: string;
   namespace?: string;
+  /** The Temporal Web UI's base URL, when the server serves it. */
+  uiUrl?: string;
 }
 
 export interface EmbeddedStack {
   address: string;
   namespace: string;
   taskQueue: string;
+  uiUrl?: string;
   /**
    * Stops the worker (in-flight activities finish) and the server. At a
    * normal end (`waitForFollowers`), first waits for other processes that
@@ -64,6 +76,10 @@ function lockFile(dir: string): string {
 
 function databaseFile(dir: string): string {
   return path.join(dir, 'temporal.db');
+}
+
+function stoppingFile(dir: string): string {
+  return path.join(dir, 'temporal.stopping');
 }
 
 function followersDir(dir: string): string {
@@ -125,23 +141,39 @@ async function takeLock(dir: string, worker: boolean, log: (line: string) => voi
       await new Promise((r) => setTimeout(r, 100));
       continue;
     }
-    await stopLeftServers(dbFile, holder, log);
+    await stopLeftServers(dir, holder, log);
     rmSync(lockFile(dir), { force: true });
   }
-  // A server may also be left from a CLI that died before recording it.
-  await stopLeftServers(dbFile, undefined, log);
+  // A server may also be left from a CLI that died before recording it, or still be stopping after the last command.
+  await stopLeftServers(dir, undefined, log);
+  rmSync(stoppingFile(dir), { force: true });
   return () => {
     if (readLock(dir)?.cliPid === process.pid) rmSync(lockFile(dir), { force: true });
   };
 }
 
-async function stopLeftServers(dbFile: string, holder: EmbeddedLock | undefined, log: (line: string) => void): Promise<void> {
-  for (const pid of devServersOn(dbFile, holder?.serverPid ? [holder.serverPid] : [])) {
-    log(
-      `Stopping the Temporal dev server (pid ${pid}) left running on ${dbFile}` +
-        `${holder ? ` by rs-cleanup process ${holder.cliPid}, which ended without stopping it` : ''}...`,
-    );
+async function stopLeftServers(dir: string, holder: EmbeddedLock | undefined, log: (line: string) => void): Promise<void> {
+  const dbFile = databaseFile(dir);
+  const stopping = readStoppingPid(dir);
+  for (const pid of devServersOn(dbFile, [...(holder?.serverPid ? [holder.serverPid] : []), ...(stopping ? [stopping] : [])])) {
+    if (pid === stopping) {
+      log(`Waiting for the Temporal dev server of the last rs-cleanup command (pid ${pid}) to finish stopping...`);
+    } else {
+      log(
+        `Stopping the Temporal dev server (pid ${pid}) left running on ${dbFile}` +
+          `${holder ? ` by rs-cleanup process ${holder.cliPid}, which ended without stopping it` : ''}...`,
+      );
+    }
     await stopProcess(pid, CLI_DEFAULTS.staleServerGraceMs);
+  }
+}
+
+function readStoppingPid(dir: string): number | undefined {
+  try {
+    const { serverPid } = JSON.parse(readFileSync(stoppingFile(dir), 'utf8')) as { serverPid?: unknown };
+    return typeof serverPid === 'number' ? serverPid : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -151,14 +183,37 @@ export async function startEmbeddedStack(options: {
   taskQueue: string;
   withWorker: boolean;
   log: (line: string) => void;
+  /** Serve the Web UI on this port, or on a free one when it is taken; headless when absent. */
+  uiPort?: number;
+  phases?: StartupPhases;
 }): Promise<EmbeddedStack> {
+  const phases = options.phases ?? UNRECORDED;
   const dir = dataDirectory(options.env);
   mkdirSync(dir, { recursive: true });
   const releaseLock = await takeLock(dir, options.withWorker, options.log);
+  // What the worker needs besides the server (its code, the SDK, the workflow
+  // bundle) is made ready while the server starts, in another process: from
+  // the moment it is spawned, so that loading modules does not hold up the spawn.
+  let preparing: ReturnType<typeof prepareWorker> | undefined;
+  const prepare = () => {
+    preparing = prepareWorker(phases, options.env);
+    preparing.catch(() => undefined); // awaited below; a failed server start must not leave it unhandled
+  };
   let server: DevServer | undefined;
+  let connection: import('@temporalio/worker').NativeConnection | undefined;
   try {
     const dbFile = databaseFile(dir);
-    server = await startDevServer({ dbFile });
+    const uiPort = options.uiPort === undefined ? undefined : await availablePort(options.uiPort);
+    server = await phases.time(
+      (s) => `Temporal dev server started on ${s.address}${s.uiUrl ? `, Web UI on ${s.uiUrl}` : ''}`,
+      () =>
+        startDevServer({
+          dbFile,
+          logFile: path.join(dir, 'temporal-server.log'),
+          ...(uiPort === undefined ? {} : { uiPort }),
+          ...(options.withWorker ? { onSpawn: prepare } : {}),
+        }),
+    );
     writeLock(dir, {
       cliPid: process.pid,
       dbFile,
@@ -167,31 +222,74 @@ export async function startEmbeddedStack(options: {
       port: server.port,
       address: server.address,
       namespace: server.namespace,
+      ...(server.uiUrl ? { uiUrl: server.uiUrl } : {}),
     });
     const devServer = server;
-    const connection = options.withWorker ? await NativeConnection.connect({ address: server.address }) : undefined;
-    const worker = connection
-      ? await createCleanupWorker({ connection, namespace: server.namespace, taskQueue: options.taskQueue, activities: options.activities })
-      : undefined;
+    let worker: CleanupWorker | undefined;
+    if (options.withWorker) {
+      const prepared = await preparing!;
+      const since = performance.now();
+      connection = await prepared.sdk.NativeConnection.connect({ address: devServer.address });
+      worker = await prepared.createCleanupWorker({
+        connection,
+        namespace: devServer.namespace,
+        taskQueue: options.taskQueue,
+        activities: options.activities,
+        workflowBundle: prepared.bundle,
+      });
+      phases.record('worker started', since);
+    }
+    const workerConnection = connection;
     const running = worker?.run();
     return {
-      address: server.address,
-      namespace: server.namespace,
+      address: devServer.address,
+      namespace: devServer.namespace,
       taskQueue: options.taskQueue,
+      ...(devServer.uiUrl ? { uiUrl: devServer.uiUrl } : {}),
       async stop({ waitForFollowers, signal }) {
         if (waitForFollowers) await waitForOtherFollowers(dir, options.log, signal);
-        worker?.shutdown();
-        await running?.catch(() => undefined);
-        await connection?.close();
-        await devServer.stop();
+        if (worker) {
+          await phases.time('worker stopped', async () => {
+            worker!.shutdown();
+            await running?.catch(() => undefined);
+            await workerConnection?.close();
+          });
+        }
+        // It finishes stopping by itself; the next command to start one waits for it (takeLock).
+        writeFileSync(stoppingFile(dir), JSON.stringify({ serverPid: devServer.pid }));
+        await phases.time('Temporal dev server told to stop', () => devServer.stop({ wait: false }));
         releaseLock();
       },
     };
   } catch (err) {
+    await connection?.close().catch(() => undefined);
     await server?.stop();
     releaseLock();
     throw err;
   }
+}
+
+/**
+ * The worker's modules, the SDK (with the CLI's runtime installed), the
+ * workflow code, and the Temporal client the command connects with next.
+ */
+async function prepareWorker(phases: StartupPhases, env: NodeJS.ProcessEnv) {
+  const [sdk, { createCleanupWorker }, { bundle }] = await Promise.all([
+    phases.time('Temporal worker SDK loaded', async () => {
+      const sdk = await import('@temporalio/worker');
+      installWorkerRuntime(sdk);
+      return sdk;
+    }),
+    phases.time('worker code loaded (activities, AWS SDK)', () => import('../worker/create-worker')),
+    import('../worker/workflow-bundle').then(({ loadWorkflowBundle }) =>
+      phases.time(
+        (loaded) => `workflow bundle ${loaded.source === 'cache' ? 'read from the cache' : `built (${loaded.note})`}`,
+        () => loadWorkflowBundle({ env }),
+      ),
+    ),
+    phases.time('Temporal client loaded', () => import('@temporalio/client')),
+  ]);
+  return { sdk, createCleanupWorker, bundle };
 }
 
 /**

@@ -14,8 +14,9 @@ import { CognitoError } from '../emulator/errors';
 import { dataDirectory } from './embedded-temporal';
 import { EXIT, UsageError } from './exit-codes';
 import type { CommandIo } from './command-io';
+import { DEFAULT_EMULATOR_PORT } from './usage';
 
-export const DEFAULT_EMULATOR_PORT = 9229;
+export { DEFAULT_EMULATOR_PORT } from './usage';
 
 export interface EmulatorCommandOptions {
   /** 'demo' (the default) or the path of a JSON seed request. */

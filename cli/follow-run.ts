@@ -15,14 +15,17 @@ import {
 } from '@temporalio/client';
 import { cleanupWorkflow, progressQuery, type CleanupInput, type CleanupSummary } from '../workflows/cleanup';
 import { CLI_DEFAULTS } from '../common/options';
-import type { MissingPool } from '../common/types';
-import type { TemporalTarget } from './temporal-target';
+import { runLink, type TemporalTarget } from './temporal-target';
 import type { CommandIo, OutputStream } from './command-io';
-import { ProgressLine } from './progress';
+import { formatProgress, ProgressLine } from './progress';
+import { UNRECORDED } from './startup-phases';
 import { EXIT, UsageError } from './exit-codes';
 import { describeFailingTask, failingWorkflowTask, type FailingWorkflowTask } from './workflow-task-failure';
 import { dataDirectory, isAlive, registerFollower } from './embedded-temporal';
 import { isMissingCredentials, PROVIDE_CREDENTIALS } from './aws-credentials';
+import { describeMissingPoolsNotice, exitCodeOf, formatSummary } from './run-summary';
+
+export { describeMissingPoolsNotice, exitCodeOf, formatSummary } from './run-summary';
 
 /** A progress query gets this long; a run whose workflow task is stuck never answers one. */
 const QUERY_DEADLINE_MS = 5_000;
@@ -58,17 +61,20 @@ export async function startAndFollow(
   }
   if (target.kind === 'held' && !running) throw new UsageError(await refusalOnHeldServer(target, workflowId, io));
 
+  const phases = io.phases ?? UNRECORDED;
   const requestedAt = Date.now();
   let startTime = running?.startTime;
   if (!running) {
-    const handle = await target.client.workflow.start(cleanupWorkflow, {
-      taskQueue: target.taskQueue,
-      workflowId,
-      args: [input],
-      // Two starts of the same input at once: the second attaches to the first's run.
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    startTime = await phases.time('workflow started', async () => {
+      const handle = await target.client.workflow.start(cleanupWorkflow, {
+        taskQueue: target.taskQueue,
+        workflowId,
+        args: [input],
+        // Two starts of the same input at once: the second attaches to the first's run.
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      });
+      return (await handle.describe()).startTime;
     });
-    startTime = (await handle.describe()).startTime;
   }
   const attached = running !== undefined || startTime!.getTime() < requestedAt - 1_000;
   if (attached) {
@@ -79,15 +85,19 @@ export async function startAndFollow(
       `${input.execute ? 'EXECUTE: deleting' : 'Dry-run (pass --execute to delete): checking'} ${options.count} resource server(s); workflow ID ${workflowId}\n`,
     );
   }
+  const link = runLink(target, target.client.options.namespace, workflowId);
+  if (link) io.stderr.write(`Temporal UI: ${link}\n`);
   if (target.kind === 'embedded') await noteOtherRuns(target, workflowId, io);
 
   const unregister = target.kind === 'held' ? registerFollower(io.env, workflowId) : undefined;
   let end: FollowEnd;
+  const since = performance.now();
   try {
-    end = await followToEnd(target, workflowId, options.json ? undefined : io.stderr, io);
+    end = await followToEnd(target, workflowId, options.json ? undefined : io.stderr, io, { items: options.count });
   } finally {
     unregister?.();
   }
+  phases.record(`run followed to its end (${end.kind})`, since);
   return reportEnd(end, target, workflowId, options, io);
 }
 
@@ -137,7 +147,8 @@ async function noteOtherRuns(target: TemporalTarget, workflowId: string, io: Com
 }
 
 export type FollowEnd =
-  | { kind: 'completed'; summary: CleanupSummary }
+  /** `missingPoolsTold`: the missing-pools warning was printed while the run went on. */
+  | { kind: 'completed'; summary: CleanupSummary; missingPoolsTold: boolean }
   | { kind: 'failed'; error: WorkflowFailedError }
   /** The run's workflow task fails on every attempt: it will never end by itself. */
   | { kind: 'stuck'; failing: FailingWorkflowTask }
@@ -157,6 +168,7 @@ export async function followToEnd(
   workflowId: string,
   progress: OutputStream | undefined,
   io: CommandIo,
+  hints: { items?: number } = {},
 ): Promise<FollowEnd> {
   if (io.signal.aborted) return { kind: 'interrupted' };
   const handle = target.client.workflow.getHandle<typeof cleanupWorkflow>(workflowId);
@@ -197,13 +209,14 @@ export async function followToEnd(
               line?.end();
               io.stderr.write(`${describeMissingPoolsNotice(current.missingPools, current.execute)}\n`);
             }
-            line?.update(current);
+            line?.update(formatProgress(current, hints));
           }
           await sleep(CLI_DEFAULTS.progressPollMs, stop.signal);
         }
       })();
       try {
-        return { kind: 'completed', summary: await handle.result() } as const;
+        const summary = await handle.result();
+        return { kind: 'completed', summary, missingPoolsTold } as const;
       } catch (err) {
         if (stuck) return { kind: 'stuck', failing: stuck } as const;
         if (holderEnded) return { kind: 'holder-ended' } as const;
@@ -236,6 +249,10 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 function reportEnd(end: FollowEnd, target: TemporalTarget, workflowId: string, options: StartOptions, io: CommandIo): number {
   switch (end.kind) {
     case 'completed':
+      // A run can end before the first look at its progress: the warning still comes, before the summary.
+      if (end.summary.missingPools?.length && !end.missingPoolsTold) {
+        io.stderr.write(`${describeMissingPoolsNotice(end.summary.missingPools, end.summary.execute)}\n`);
+      }
       io.stdout.write(options.json ? JSON.stringify(end.summary, null, 2) + '\n' : formatSummary(end.summary));
       return exitCodeOf(end.summary);
     case 'failed': {
@@ -289,45 +306,4 @@ export function explainFailure(error: WorkflowFailedError, workflowId: string): 
     };
   }
   return { line: `Run ${workflowId} failed: ${message}`, code: EXIT.failures };
-}
-
-export function exitCodeOf(summary: CleanupSummary): number {
-  if (summary.status === 'invalid-input' || summary.status === 'refused') return EXIT.invalidInput;
-  // A pool that does not exist is a failure: the operator's list is wrong, nothing was offboarded there.
-  if (summary.counts.failed > 0 || summary.counts['pool-not-found'] > 0 || summary.missing > 0) return EXIT.failures;
-  if (summary.status !== 'completed') return EXIT.stopped;
-  if (summary.counts['skipped-in-use'] > 0 || summary.counts['skipped-protected'] > 0) return EXIT.skipped;
-  return EXIT.ok;
-}
-
-/** What the operator must know as soon as the dependency check finds user pools that do not exist. */
-export function describeMissingPoolsNotice(pools: MissingPool[], execute: boolean): string {
-  const list = pools.map((p) => `${p.userPoolId} (${p.items} item${p.items === 1 ? '' : 's'})`).join(', ');
-  return (
-    `Warning: ${pools.length} user pool(s) do not exist as asked (wrong Region, wrong account or a typo): ${list}. ` +
-    `Their items end pool-not-found${execute ? '; without --skip-missing-pools the run is refused and nothing is deleted' : ''}.`
-  );
-}
-
-export function formatSummary(s: CleanupSummary): string {
-  const row = (label: string, value: string | number) => `  ${label.padEnd(18)}${value}`;
-  const lines = [
-    '',
-    `Run ${s.workflowId}: ${s.status}${s.stopReason ? ` (${s.stopReason})` : ''}${s.execute ? '' : ' — dry-run, nothing deleted'}`,
-    row('items', `${s.total}${s.duplicates ? ` (+${s.duplicates} duplicate rows run once)` : ''}`),
-    ...Object.entries(s.counts).map(([outcome, n]) => row(outcome, n)),
-    row('duration', `${(s.durationMs / 1000).toFixed(1)} s`),
-  ];
-  if (s.status === 'invalid-input') lines.push(row('invalid rows', `${s.invalid}; see ${s.invalidReport}`));
-  if (s.inUseReport) lines.push(row('in use', `${s.inUse} used by app clients; see ${s.inUseReport}`));
-  if (s.missingPools?.length) {
-    lines.push(row('missing pools', s.missingPools.map((p) => `${p.userPoolId} (${p.items})`).join(', ')));
-  }
-  if (s.missing > 0) lines.push(row('MISSING', `${s.missing} items have no recorded outcome; see the audit`));
-  if (s.auditFile) lines.push(row('audit', s.auditFile));
-  if (s.manifestDir) lines.push(row('manifest', s.manifestDir));
-  if ((s.counts.failed > 0 || s.counts.cancelled > 0) && s.manifestDir && s.status !== 'refused') {
-    lines.push('', `Run the failed and cancelled items again, with this run's options: rs-cleanup redrive ${s.workflowId}${s.execute ? ' --execute' : ''}`);
-  }
-  return lines.join('\n') + '\n';
 }

@@ -7,8 +7,9 @@
  *
  * `runCli(argv, io)` runs one command line in-process: the tests use it.
  */
-import { Command, Option } from 'commander';
-import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Argument, Command, Option } from 'commander';
 import { definedOnly } from '../common/types';
 import { DEFAULT_LIMITS, INPUT_BOUNDS, LIMIT_BOUNDS, OPTION_BOUNDS, RUN_DEFAULTS, WORKER_DEFAULTS } from '../common/options';
 import { ConfigError } from '../worker/config';
@@ -16,10 +17,14 @@ import { TemporalConnectionError } from '../common/temporal-connection';
 import { DevServerStartError } from '../common/temporal-dev-server';
 import { EXIT, UsageError } from './exit-codes';
 import { processIo, type CommandIo } from './command-io';
+import { StartupPhases } from './startup-phases';
+import { allCommands, completionCommand } from './completion';
+import { useQuietWorkerRuntime } from './worker-runtime';
 import {
   attemptsValue,
   itemDeadlineValue,
   collect,
+  DEFAULT_EMULATOR_PORT,
   portValue,
   cronValue,
   intervalValue,
@@ -28,26 +33,34 @@ import {
   percentValue,
   rateValue,
   temporalName,
+  uiPortValue,
   windowValue,
 } from './usage';
-import { runCommand } from './run';
-import { statusCommand } from './status';
-import { listCommand } from './list';
-import { pauseCommand } from './pause';
-import { resumeCommand } from './resume';
-import { cancelCommand } from './cancel';
-import { terminateCommand } from './terminate';
-import { setRateCommand } from './set-rate';
-import { reportCommand } from './report';
-import { redriveCommand } from './redrive';
-import { restoreCommand } from './restore';
-import { discoverCommand } from './discover';
-import { DEFAULT_EMULATOR_PORT, emulatorCommand } from './emulator';
-import { scheduleCreateCommand } from './schedule/create';
-import { scheduleListCommand } from './schedule/list';
-import { scheduleDescribeCommand } from './schedule/describe';
-import { scheduleChangeCommand } from './schedule/change';
-import { demoCommand } from './demo';
+
+// Each command's module (and what it needs: the Temporal client, the worker
+// SDK, the AWS SDK) is loaded when that command runs, not here: `--help`,
+// `status`, `list` and `report` start without the rest.
+
+export const VERSION = (JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+
+const ENVIRONMENT_HELP = `
+Environment:
+  TEMPORAL_ADDRESS           a Temporal cluster (host:port) whose workers run the job; unset: the embedded
+                             default, a local dev server and a worker in this process
+  TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE
+                             the cluster's namespace and credentials (docs/deployment.md)
+  TEMPORAL_TASK_QUEUE        the task queue (default ${WORKER_DEFAULTS.taskQueue})
+  AWS_PROFILE, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
+                             AWS credentials of the embedded worker (the AWS SDK's default chain)
+  COGNITO_ENDPOINT           a Cognito emulator instead of AWS (see: rs-cleanup emulator)
+  RS_CLEANUP_DATA_DIR        the embedded server's database and the audit (default: data/ in the project)
+  RS_CLEANUP_AUDIT_DIR       audit logs and manifests (default: audit/ in the data directory)
+  RS_CLEANUP_PROTECTED, RS_CLEANUP_PROTECTED_FILE
+                             never delete these (as --protect and --protect-file)
+  RS_CLEANUP_EXTRA_REGIONS   Regions to accept besides those where Cognito has user pools today
+  RS_CLEANUP_UI_PORT         the embedded server's Temporal Web UI port (default 8233, another one when taken; off: none)
+  RS_CLEANUP_BUNDLE_CACHE    where the bundled workflow code is cached (off: bundle at each start)
+  TEMPORAL_BIN               the Temporal CLI that runs the embedded dev server`;
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -94,90 +107,149 @@ function examples(text: string): string {
   return `\nExamples:\n${text}`;
 }
 
-/** The command line, writing to `io`; `exitCode` receives the code of the command that ran. */
-export function buildProgram(io: CommandIo, exitCode: (code: number) => void): Command {
+/**
+ * `--output json|table`, and `--json` as its alias (jsonOption): for every
+ * command whose output a script may read. The preAction hook turns them into
+ * the `json` a command reads.
+ */
+function outputOption(json: string): Option {
+  return new Option('--output <format>', `table (for a person) or json (${json.replace(/^print (the )?/, '')})`).choices(['table', 'json']).default('table');
+}
+
+function jsonOption(json: string): Option {
+  return new Option('--json', `${json} (the same as --output json)`).implies({ output: 'json' });
+}
+
+/** "rs-cleanup schedule create", for usage lines. */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+/**
+ * The command line, writing to `baseIo`; `exitCode` receives the code of the
+ * command that ran. The global options (--verbose, --ui-port, --no-ui) are
+ * applied to the io a command gets.
+ */
+export function buildProgram(baseIo: CommandIo, exitCode: (code: number) => void): Command {
+  let io: CommandIo = baseIo;
   const program = new Command()
     .name('rs-cleanup')
-    .description('Safe, rate-limited bulk deletion of Amazon Cognito resource servers, as a Temporal workflow.')
+    .description(`rs-cleanup ${VERSION}: safe, rate-limited bulk deletion of Amazon Cognito resource servers, as a Temporal workflow.`)
+    .version(`rs-cleanup ${VERSION}`, '-V, --version', 'print the version')
+    .option('--verbose', 'print each start-up phase with its duration (on standard error)')
+    .addOption(new Option('--ui-port <port>', 'the embedded dev server serves the Temporal Web UI here (default 8233; another free port when taken; also RS_CLEANUP_UI_PORT)').argParser(uiPortValue))
+    .option('--no-ui', 'no Temporal Web UI for the embedded dev server (RS_CLEANUP_UI_PORT=off)')
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({
-      writeOut: (text) => void io.stdout.write(text),
-      writeErr: (text) => void io.stderr.write(text),
-      // A mistake is one line; --help shows the options.
-      outputError: (text, write) => write(`rs-cleanup: ${text.replace(/^error: /, '').trim()}\n`),
+      writeOut: (text) => void baseIo.stdout.write(text),
+      writeErr: (text) => void baseIo.stderr.write(text),
+      // A mistake is one line, then the command's usage (each command's own, below).
+      outputError: (text, write) => write(`rs-cleanup: ${text.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')}\n`),
+    })
+    .addHelpText('after', examples(`  rs-cleanup run --input offboarding.csv                     # dry-run: reads every server, deletes nothing
+  rs-cleanup run --input offboarding.csv --execute           # asks you to type the number of servers first
+  rs-cleanup discover --pool us-east-1_AbC123456 --match '/tenant-0042$' | rs-cleanup run --input - --execute --yes
+${ENVIRONMENT_HELP}
+
+Every command has --help with examples. Shell completion: rs-cleanup completion bash|zsh`))
+    .hook('preAction', (_program, command) => {
+      const globals = command.optsWithGlobals();
+      // --json is --output json: commands read `json`. (discover's --output is the file it writes.)
+      if (command.getOptionValue('output') !== undefined && command.name() !== 'discover') {
+        command.setOptionValue('json', command.getOptionValue('output') === 'json');
+      }
+      // --no-ui and --ui-port are RS_CLEANUP_UI_PORT for this command (cli/temporal-target.ts reads it).
+      const uiPort = globals.ui === false ? 'off' : globals.uiPort !== undefined ? String(globals.uiPort) : undefined;
+      const env = uiPort === undefined ? baseIo.env : { ...baseIo.env, RS_CLEANUP_UI_PORT: uiPort };
+      const phases = baseIo.phases ?? new StartupPhases();
+      if (globals.verbose) phases.print(baseIo.stderr);
+      io = { ...baseIo, env, phases };
     });
   const action = (fn: (...args: any[]) => Promise<number>) => async (...args: any[]) => exitCode(await fn(...args));
+  /** Loads a command's module when it runs, recording how long that took. */
+  const load = <T>(what: string, importModule: () => Promise<T>): Promise<T> => io.phases!.time(`${what} loaded`, importModule);
 
   addJobOptions(
     program
       .command('run')
       .description('Delete the resource servers listed in an input file (a dry-run unless --execute).')
-      .option('-i, --input <file>', 'CSV (header with userPoolId and identifier), JSON array or JSON Lines')
+      .option('-i, --input <file>', "CSV (header with userPoolId and identifier), JSON array or JSON Lines; '-' reads standard input")
       .option('--pair <pool,identifier>', 'one item; split at the first comma; repeatable', collect)
       .addOption(new Option('--format <format>', 'input format (default: from the file name or content)').choices(['csv', 'json', 'jsonl']))
       .option('--id <workflowId>', 'workflow ID (default: from the input checksum, so a second start attaches)', temporalName)
-      .option('--json', 'print the summary as JSON', false),
+      .addOption(outputOption('print the summary as JSON'))
+    .addOption(jsonOption('print the summary as JSON')),
   )
     .addHelpText('after', examples(`  rs-cleanup run --input offboarding.csv                 # dry-run: reads every server, deletes nothing
   rs-cleanup run --input offboarding.csv --execute --rate 10 --max-deletes 500
   rs-cleanup run --pair us-east-1_AbC123456,https://api.example.com/tenant-a --execute --yes
+  rs-cleanup discover --pool us-east-1_AbC123456 --match '/tenant-0042$' | rs-cleanup run --input -   # input from standard input
 The same input run again attaches to its run while it is going (with the embedded default, also from
 another terminal, through the first command's server and worker); a stuck run is not attached to.
 ${EXIT_CODES_HELP}`))
-    .action(action((options) => runCommand(options, io)));
+    .action(action(async (options) => (await load('run', () => import('./run'))).runCommand(options, io)));
 
   program
     .command('status')
     .argument('<run>', 'the run (its workflow ID)', temporalName)
     .description('Show the progress of a run, or its summary when it has ended; says so when the run is stuck.')
     .option('--watch', 'follow a running run with a live bar until it ends', false)
-    .option('--json', 'print as JSON', false)
+    .addOption(outputOption('print as JSON'))
+    .addOption(jsonOption('print as JSON'))
     .addHelpText('after', examples(`  rs-cleanup status rs-cleanup-1f2e3d4c5b6a-execute --watch
 Exit codes: 0 running, or ended with every item done; 1 failed, stuck, or items failed; 2 no such run; 3 cancelled, terminated or stopped early; 4 items skipped.`))
-    .action(action((run, options) => statusCommand(run, options, io)));
+    .action(action(async (run, options) => (await load('status', () => import('./status'))).statusCommand(run, options, io)));
 
   program
     .command('list')
     .description('List recent and running runs.')
     .option('--limit <n>', `how many runs (at most ${OPTION_BOUNDS.maxListLimit})`, listLimit, 20)
-    .option('--json', 'print as JSON', false)
+    .addOption(outputOption('print as JSON'))
+    .addOption(jsonOption('print as JSON'))
     .addHelpText('after', examples('  rs-cleanup list --limit 5'))
-    .action(action((options) => listCommand(options, io)));
+    .action(action(async (options) => (await load('list', () => import('./list'))).listCommand(options, io)));
 
   program
     .command('pause')
     .argument('<run>', 'the run (its workflow ID)', temporalName)
     .description('Pause a run and wait until it holds still: deletes already sent finish, nothing else starts until resume.')
     .option('--reason <text>', 'why, shown by status while paused')
-    .option('--json', 'print as JSON', false)
+    .addOption(outputOption('print as JSON'))
+    .addOption(jsonOption('print as JSON'))
     .addHelpText('after', examples("  rs-cleanup pause rs-cleanup-1f2e3d4c5b6a-execute --reason 'change freeze'"))
-    .action(action((run, options) => pauseCommand(run, options, io)));
+    .action(action(async (run, options) => (await load('pause', () => import('./pause'))).pauseCommand(run, options, io)));
 
   program
     .command('resume')
     .argument('<run>', 'the run (its workflow ID)', temporalName)
     .description('Resume a paused run.')
-    .option('--json', 'print as JSON', false)
+    .addOption(outputOption('print as JSON'))
+    .addOption(jsonOption('print as JSON'))
     .addHelpText('after', examples('  rs-cleanup resume rs-cleanup-1f2e3d4c5b6a-execute'))
-    .action(action((run, options) => resumeCommand(run, options, io)));
+    .action(action(async (run, options) => (await load('resume', () => import('./resume'))).resumeCommand(run, options, io)));
 
   program
     .command('cancel')
     .argument('<run>', 'the run (its workflow ID)', temporalName)
     .description('Cancel a run: in-flight items finish, the rest is recorded as cancelled. A stuck run cannot take a cancel: it is terminated instead.')
     .option('--reason <text>', 'why, for the summary and the audit')
-    .option('--json', 'print as JSON', false)
+    .addOption(outputOption('print as JSON'))
+    .addOption(jsonOption('print as JSON'))
     .addHelpText('after', examples('  rs-cleanup cancel rs-cleanup-1f2e3d4c5b6a-execute --reason "change freeze"'))
-    .action(action((run, options) => cancelCommand(run, options, io)));
+    .action(action(async (run, options) => (await load('cancel', () => import('./cancel'))).cancelCommand(run, options, io)));
 
   program
     .command('terminate')
     .argument('<run>', 'the run (its workflow ID)', temporalName)
     .description('End a run at once, without its workflow code (the way out for a stuck run); it writes no manifest.')
     .option('--reason <text>', 'why, recorded with the run')
-    .option('--json', 'print as JSON', false)
+    .addOption(outputOption('print as JSON'))
+    .addOption(jsonOption('print as JSON'))
     .addHelpText('after', examples('  rs-cleanup terminate rs-cleanup-1f2e3d4c5b6a-execute --reason "stuck on a bad input"'))
-    .action(action((run, options) => terminateCommand(run, options, io)));
+    .action(action(async (run, options) => (await load('terminate', () => import('./terminate'))).terminateCommand(run, options, io)));
 
   program
     .command('set-rate')
@@ -186,17 +258,23 @@ Exit codes: 0 running, or ended with every item done; 1 failed, stuck, or items 
     .option('--rate <n>', `DeleteResourceServer calls per second across the account (${LIMIT_BOUNDS.minRate} to ${LIMIT_BOUNDS.maxRate})`, rateValue)
     .option('--pool-rate <n>', `DeleteResourceServer calls per second per user pool (${LIMIT_BOUNDS.minRate} to ${LIMIT_BOUNDS.maxRate})`, rateValue)
     .option('--window <n>', `delete activities in flight at once (at most ${LIMIT_BOUNDS.maxWindow})`, windowValue)
-    .option('--json', 'print the new limits as JSON', false)
+    .addOption(outputOption('print the new limits as JSON'))
+    .addOption(jsonOption('print the new limits as JSON'))
     .addHelpText('after', examples('  rs-cleanup set-rate rs-cleanup-1f2e3d4c5b6a-execute --rate 5 --window 10'))
-    .action(action((run, options) => setRateCommand(run, definedOnly({ rate: options.rate, poolRate: options.poolRate, window: options.window }), options, io)));
+    .action(
+      action(async (run, options) =>
+        (await load('set-rate', () => import('./set-rate'))).setRateCommand(run, definedOnly({ rate: options.rate, poolRate: options.poolRate, window: options.window }), options, io),
+      ),
+    );
 
   program
     .command('report')
     .argument('<run>', 'the run (its workflow ID)', temporalName)
     .description('Print the outcome table of a finished run from its manifest.')
-    .option('--json', 'print the manifest summary as JSON', false)
+    .addOption(outputOption('print the manifest summary as JSON'))
+    .addOption(jsonOption('print the manifest summary as JSON'))
     .addHelpText('after', examples('  rs-cleanup report rs-cleanup-1f2e3d4c5b6a-execute'))
-    .action(action((run, options) => reportCommand(run, options, io)));
+    .action(action(async (run, options) => (await load('report', () => import('./report'))).reportCommand(run, options, io)));
 
   addJobOptions(
     program
@@ -204,24 +282,30 @@ Exit codes: 0 running, or ended with every item done; 1 failed, stuck, or items 
       .argument('<run>', 'the finished run (its workflow ID)', temporalName)
       .description("Run again the failed and cancelled items of a finished run, with that run's options unless given anew.")
       .option('--include-pool-not-found', 'also the items of user pools that did not exist (once the input or credentials are right)', false)
-      .option('--json', 'print the summary as JSON', false),
+      .addOption(outputOption('print the summary as JSON'))
+    .addOption(jsonOption('print the summary as JSON')),
   )
     .addHelpText('after', examples(`  rs-cleanup redrive rs-cleanup-1f2e3d4c5b6a-execute              # dry-run of the failed and cancelled items
   rs-cleanup redrive rs-cleanup-1f2e3d4c5b6a-execute --execute --rate 5
 ${EXIT_CODES_HELP}`))
-    .action(action((run, options, command: Command) => redriveCommand(run, options, io, optionsSetOnCommandLine(command))));
+    .action(
+      action(async (run, options, command: Command) =>
+        (await load('redrive', () => import('./redrive'))).redriveCommand(run, options, io, optionsSetOnCommandLine(command)),
+      ),
+    );
 
   program
     .command('restore')
     .description('Recreate deleted resource servers from the backups a run recorded (a dry-run unless --execute).')
     .requiredOption('--from <path>', 'a manifest directory, run directory, summary.json, backups.jsonl or audit.jsonl')
     .option('--execute', 'really recreate them', false)
-    .option('--json', 'print the results as JSON', false)
+    .addOption(outputOption('print the results as JSON'))
+    .addOption(jsonOption('print the results as JSON'))
     .addHelpText('after', examples(`  rs-cleanup restore --from data/audit/<workflowId>/<runId>/manifest
   rs-cleanup restore --from data/audit/<workflowId>/<runId>/audit.jsonl --execute
 Outcomes: restored, would-restore, already-present (same definition), conflict (exists, different; left alone), failed.
 Exit codes: 0 no conflict or failure, 1 otherwise, 2 usage.`))
-    .action(action((options) => restoreCommand(options, io)));
+    .action(action(async (options) => (await load('restore', () => import('./restore'))).restoreCommand(options, io)));
 
   program
     .command('discover')
@@ -235,8 +319,8 @@ Exit codes: 0 no conflict or failure, 1 otherwise, 2 usage.`))
     .addHelpText('after', examples(`  rs-cleanup discover --pool us-east-1_AbC123456 --match '/tenant-0042$' -o offboard-0042.csv
   rs-cleanup discover --all-pools --region us-east-1 --region eu-west-1 --match '/tenant-0042$' -o offboard-0042.csv`))
     .action(
-      action((options) =>
-        discoverCommand(
+      action(async (options) =>
+        (await load('discover', () => import('./discover'))).discoverCommand(
           { pools: options.pool ?? [], allPools: options.allPools, regions: options.region ?? [], match: options.match, output: options.output, json: options.json },
           io,
         ),
@@ -250,7 +334,11 @@ Exit codes: 0 no conflict or failure, 1 otherwise, 2 usage.`))
     .option('--port <n>', `port (default ${DEFAULT_EMULATOR_PORT}; 0 picks a free one)`, portValue)
     .option('--sample <file>', 'where to write the sample input CSV (default data/emulator/sample-input.csv)')
     .addHelpText('after', examples('  rs-cleanup emulator\n  rs-cleanup emulator --seed my-seed.json --port 9300'))
-    .action(action((options) => emulatorCommand({ seed: options.seed, port: options.port, sample: options.sample }, io)));
+    .action(
+      action(async (options) =>
+        (await load('emulator', () => import('./emulator'))).emulatorCommand({ seed: options.seed, port: options.port, sample: options.sample }, io),
+      ),
+    );
 
   const schedule = program.command('schedule').description('Temporal Schedules for decommissioning runs (need TEMPORAL_ADDRESS).');
   addJobOptions(
@@ -261,21 +349,24 @@ Exit codes: 0 no conflict or failure, 1 otherwise, 2 usage.`))
       .option('--cron <expr>', 'cron expression: minute hour day-of-month month day-of-week, e.g. "0 3 * * 1", or @daily', cronValue)
       .option('--every <duration>', 'interval, e.g. 6h', intervalValue)
       .requiredOption('--input <file>', 'input file, as the workers see it; read anew at each run')
-      .option('--json', 'print as JSON', false),
+      .addOption(outputOption('print as JSON'))
+    .addOption(jsonOption('print as JSON')),
   )
     .addHelpText('after', examples('  rs-cleanup schedule create --id weekly-offboarding --cron "0 3 * * 1" --input /audit/offboarding.csv --execute --yes --max-deletes 200'))
-    .action(action((options) => scheduleCreateCommand(options, io)));
+    .action(action(async (options) => (await load('schedule create', () => import('./schedule/create'))).scheduleCreateCommand(options, io)));
   schedule
     .command('list')
     .description('List schedules.')
-    .option('--json', 'print as JSON', false)
-    .action(action((options) => scheduleListCommand(options, io)));
+    .addOption(outputOption('print as JSON'))
+    .addOption(jsonOption('print as JSON'))
+    .action(action(async (options) => (await load('schedule list', () => import('./schedule/list'))).scheduleListCommand(options, io)));
   schedule
     .command('describe')
     .argument('<id>', 'the schedule ID', temporalName)
     .description('Show a schedule: spec, input, next and recent runs.')
-    .option('--json', 'print as JSON', false)
-    .action(action((id, options) => scheduleDescribeCommand(id, options, io)));
+    .addOption(outputOption('print as JSON'))
+    .addOption(jsonOption('print as JSON'))
+    .action(action(async (id, options) => (await load('schedule describe', () => import('./schedule/describe'))).scheduleDescribeCommand(id, options, io)));
   for (const change of ['pause', 'unpause', 'trigger', 'delete'] as const) {
     const command = schedule
       .command(change)
@@ -283,21 +374,38 @@ Exit codes: 0 no conflict or failure, 1 otherwise, 2 usage.`))
       .description({ pause: 'Pause a schedule.', unpause: 'Unpause a schedule.', trigger: 'Start a run now (skipped if one is running).', delete: 'Delete a schedule (runs already started go on).' }[change])
       .addHelpText('after', examples(`  rs-cleanup schedule ${change} weekly-offboarding`));
     if (change === 'pause' || change === 'unpause') command.option('--note <text>', 'why');
-    command.option('--json', 'print as JSON', false).action(action((id, options) => scheduleChangeCommand(id, change, options, io)));
+    command.addOption(outputOption('print as JSON')).addOption(jsonOption('print as JSON')).action(
+      action(async (id, options) => (await load(`schedule ${change}`, () => import('./schedule/change'))).scheduleChangeCommand(id, change, options, io)),
+    );
   }
 
   program
     .command('demo')
     .description('Seed a local Cognito emulator and run a real --execute cleanup of examples/offboarding.csv against it.')
-    .action(action(() => demoCommand(io)));
+    .action(action(async () => (await load('demo', () => import('./demo'))).demoCommand(io)));
 
+  program
+    .command('completion')
+    .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh']))
+    .description('Print a completion script for bash or zsh: commands, subcommands and options complete with Tab.')
+    .addHelpText('after', examples(`  source <(rs-cleanup completion bash)                 # this shell; add the line to ~/.bashrc to keep it
+  rs-cleanup completion zsh > "\${fpath[1]}/_rs-cleanup"  # zsh, then start a new shell`))
+    .action(action((shell) => completionCommand(shell, program, io)));
+
+  // A mistake is one line, then that command's short usage, not its whole help.
+  for (const command of allCommands(program)) {
+    const name = commandPath(command);
+    command.showHelpAfterError(`Usage: ${name} ${command.usage()}  (${name} --help for more)`);
+  }
   return program;
 }
 
+
 /**
  * Runs one command line (without `node rs-cleanup`) in this process and
- * returns its exit code. Mistakes are one line on io.stderr and exit 2;
- * nothing here exits the process or installs a signal handler.
+ * returns its exit code. Mistakes are one line on io.stderr (commander's own
+ * followed by the command's usage) and exit 2; nothing here exits the process
+ * or installs a signal handler.
  */
 export async function runCli(argv: string[], io: CommandIo): Promise<number> {
   let code: number = EXIT.ok;
@@ -326,15 +434,11 @@ export async function runCli(argv: string[], io: CommandIo): Promise<number> {
 
 /** The process entry (bin/rs-cleanup.js). */
 export async function main(): Promise<void> {
-  // The embedded worker's own logs (each retried attempt is a warning) would
-  // bury the progress line; the audit log has every attempt. The CLI handles
-  // Ctrl-C itself (shutdownSignals: []).
-  Runtime.install({
-    shutdownSignals: [],
-    logger: new DefaultLogger('ERROR'),
-    // Core logs straight to the console: forwarding them keeps a timer that holds the process open.
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), console: {} } },
-  });
+  // From the start of the process (performance.now()'s origin): node, tsx and this module.
+  const phases = new StartupPhases(0);
+  phases.record('CLI loaded', 0);
+  // The embedded worker, when a command starts one, logs errors only.
+  useQuietWorkerRuntime();
   // Ctrl-C (or SIGTERM) tells the command to stop waiting and clean up (an
   // embedded worker lets in-flight deletes finish); a second one leaves at once.
   const interrupt = new AbortController();
@@ -344,12 +448,13 @@ export async function main(): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const code = await runCli(process.argv.slice(2), processIo(interrupt.signal));
-  process.exitCode = code;
-  // Interrupted: what the command started is stopped; do not wait for anything else.
-  if (interrupt.signal.aborted) process.exit(code);
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
+  const code = await runCli(process.argv.slice(2), { ...processIo(interrupt.signal), phases });
+  // The command has stopped what it started (the server, the worker, the
+  // connections); what may still hold the process open is the SDK runtime's
+  // teardown and closing sockets, which nobody waits for: leave once the
+  // output is written.
+  await Promise.all([process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write('', resolve))));
+  process.exit(code);
 }
 
 if (require.main === module) void main();

@@ -21,6 +21,7 @@ import { retryCognitoCall } from '../cognito/retry';
 import { EXIT, UsageError } from './exit-codes';
 import type { CommandIo } from './command-io';
 import { COGNITO_QUOTAS } from '../common/options';
+import { formatCountProgress, ProgressLine } from './progress';
 
 export type RestoreOutcome = 'restored' | 'would-restore' | 'already-present' | 'conflict' | 'pool-not-found' | 'failed';
 
@@ -70,7 +71,12 @@ function sameDefinition(backup: ResourceServerBackup, server: ResourceServerType
   return server?.Name === backup.name && scopes(server?.Scopes ?? []) === scopes(backup.scopes);
 }
 
-export async function restoreBackups(backups: ResourceServerBackup[], execute: boolean, env: NodeJS.ProcessEnv): Promise<RestoreResult[]> {
+export async function restoreBackups(
+  backups: ResourceServerBackup[],
+  execute: boolean,
+  env: NodeJS.ProcessEnv,
+  onResult?: (result: RestoreResult) => void,
+): Promise<RestoreResult[]> {
   const clients = new CognitoClients(env.COGNITO_ENDPOINT ? { endpoint: env.COGNITO_ENDPOINT } : {});
   // DescribeResourceServer: UserPoolResourceRead; CreateResourceServer: UserPoolResourceUpdate.
   const readLimiter = new CognitoRateLimiter({ rate: COGNITO_QUOTAS.resourceReadPerSecond, poolRate: COGNITO_QUOTAS.perPoolPerOperationPerSecond });
@@ -137,7 +143,11 @@ export async function restoreBackups(backups: ResourceServerBackup[], execute: b
     }
   };
   try {
-    return await Promise.all(backups.map(restoreOne));
+    return await Promise.all(backups.map(async (backup) => {
+      const result = await restoreOne(backup);
+      onResult?.(result);
+      return result;
+    }));
   } finally {
     clients.destroy();
     await readLimiter.stop();
@@ -149,9 +159,17 @@ export async function restoreCommand(options: { from: string; execute: boolean; 
   const backups = loadBackups(options.from);
   if (backups.length === 0) throw new UsageError(`--from ${options.from}: no backups of deleted resource servers found`);
   io.stderr.write(`${options.execute ? 'Restoring' : 'Dry-run (pass --execute to recreate): checking'} ${backups.length} resource server(s)\n`);
-  const results = await restoreBackups(backups, options.execute, io.env);
   const counts: Record<RestoreOutcome, number> = { restored: 0, 'would-restore': 0, 'already-present': 0, conflict: 0, 'pool-not-found': 0, failed: 0 };
-  for (const r of results) counts[r.outcome] += 1;
+  // Progress on standard error (Cognito's quotas make a large restore take minutes).
+  const progress = options.json ? undefined : new ProgressLine(io.stderr);
+  const startedAt = Date.now();
+  let done = 0;
+  const results = await restoreBackups(backups, options.execute, io.env, (result) => {
+    counts[result.outcome] += 1;
+    done += 1;
+    progress?.update(formatCountProgress(done, backups.length, counts, startedAt));
+  });
+  progress?.finish(formatCountProgress(done, backups.length, counts, startedAt));
   if (options.json) {
     io.stdout.write(JSON.stringify({ counts, results }, null, 2) + '\n');
   } else {

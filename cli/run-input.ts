@@ -12,12 +12,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { readdir, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { formatInputErrors, parsePairs, saveStandardInput, type DuplicateRow, type InputError, type InputFormat } from '../common/input-reader';
 import { validateInputToPlan } from '../common/input-to-plan';
 import type { StagedPlanRef } from '../activities/prepare-input';
 import { toCsv } from '../common/csv';
 import { dataDirectory } from './embedded-temporal';
 import { UsageError } from './exit-codes';
+import type { CommandIo } from './command-io';
 
 /** What the local check of the input found: counts, the first errors and duplicates, the input's checksum. */
 export interface CheckedInput {
@@ -45,10 +47,11 @@ export interface RunInput {
 
 export async function resolveRunInput(
   options: { input?: string; pair?: string[]; format?: InputFormat },
-  env: NodeJS.ProcessEnv,
+  io: Pick<CommandIo, 'env' | 'stdin'>,
   protect: string[],
 ): Promise<RunInput> {
-  const file = await inputFile(options, env);
+  const env = io.env;
+  const file = await inputFile(options, io);
   const stagingRoot = path.join(dataDirectory(env), 'staging');
   await removeStaleStagingDirs(stagingRoot);
   const stagingDir = path.join(stagingRoot, `${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -78,13 +81,13 @@ export async function resolveRunInput(
 }
 
 /** The file to read: as given, standard input saved under the data directory, or the pairs written there. */
-async function inputFile(options: { input?: string; pair?: string[] }, env: NodeJS.ProcessEnv): Promise<string> {
+async function inputFile(options: { input?: string; pair?: string[] }, { env, stdin }: Pick<CommandIo, 'env' | 'stdin'>): Promise<string> {
   const pairs = options.pair ?? [];
   if (options.input && pairs.length > 0) throw new UsageError('give either --input or --pair, not both');
   const inputsDir = path.join(dataDirectory(env), 'inputs');
   if (options.input === '-') {
     try {
-      return await saveStandardInput(path.join(inputsDir, `stdin-${Date.now()}-${process.pid}`));
+      return await saveStandardInput(path.join(inputsDir, `stdin-${Date.now()}-${process.pid}`), { input: stdin as Readable & { isTTY?: boolean } });
     } catch (err) {
       throw new UsageError((err as Error).message);
     }

@@ -11,11 +11,11 @@ import type { InputFormat } from '../common/input-reader';
 import { formatInputErrors } from '../common/input-reader';
 import { connectTemporal } from './temporal-target';
 import { confirmDeletion } from './confirm';
-import { startAndFollow } from './follow-run';
 import { cleanupInputFrom, inUseWording, protectionPatterns, type JobOptions } from './job-options';
 import { resolveRunInput } from './run-input';
 import { EXIT } from './exit-codes';
 import type { CommandIo } from './command-io';
+import { UNRECORDED } from './startup-phases';
 
 export interface RunOptions extends JobOptions {
   input?: string;
@@ -27,7 +27,8 @@ export interface RunOptions extends JobOptions {
 
 export async function runCommand(options: RunOptions, io: CommandIo): Promise<number> {
   const protect = protectionPatterns(options, io.env);
-  const source = await resolveRunInput(options, io.env, protect);
+  const phases = io.phases ?? UNRECORDED;
+  const source = await phases.time((s) => `input checked: ${s.checked.total} item(s)`, () => resolveRunInput(options, io, protect));
   try {
     const checked = source.checked;
     if (checked.errors > 0) {
@@ -72,6 +73,8 @@ export async function runCommand(options: RunOptions, io: CommandIo): Promise<nu
     const workflowId = options.id ?? `rs-cleanup-${sha256.slice(0, 12)}-${options.execute ? 'execute' : 'dry-run'}`;
     const target = await connectTemporal({ needsWorker: true, ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}) }, io);
     try {
+      // Loaded now: the Temporal client it needs was loaded while the embedded server started.
+      const { startAndFollow } = await import('./follow-run');
       return await startAndFollow(target, workflowId, input, { json: options.json, count: checked.total }, io);
     } finally {
       await target.close({ interrupted: io.signal.aborted });

@@ -71,6 +71,14 @@ export function portValue(value: string): number {
   return wholeNumber(value, 0, 65_535, 'a port number (0 picks a free one)');
 }
 
+/** `--ui-port`: the Web UI of the embedded dev server. */
+export function uiPortValue(value: string): number {
+  return wholeNumber(value, 1, 65_535, 'a port number');
+}
+
+/** `rs-cleanup emulator`'s port unless --port says otherwise. */
+export const DEFAULT_EMULATOR_PORT = 9229;
+
 /** `list --limit`. */
 export function listLimit(value: string): number {
   return wholeNumber(value, 1, OPTION_BOUNDS.maxListLimit, 'how many runs');

@@ -98,7 +98,7 @@ export const RUN_DEFAULTS = {
  * activity on another worker.
  */
 export const ACTIVITY_TIMEOUTS = {
-  /** prepareInput, checkDependencies, writeManifest, recordRemainder: they heartbeat at least this often... */
+  /** Every bookkeeping activity (prepareInput, checkDependencies, readPlanPage, recordOutcomes, recordRemainder, writeManifest) heartbeats at least this often... */
   heartbeatEverySeconds: 5,
   /** ...and a worker that stops heartbeating for this long is presumed dead. */
   heartbeatTimeoutSeconds: 20,

@@ -7,10 +7,9 @@
  * to come up; a cold SQLite start on a busy 2-core machine can take longer.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
 
 export interface DevServerOptions {
   /** SQLite file that keeps workflows across restarts; in-memory when absent. */
@@ -22,6 +21,15 @@ export interface DevServerOptions {
   startTimeoutMs?: number;
   /** Extra `--dynamic-config-value` entries, e.g. `frontend.rps=...`. */
   dynamicConfig?: Record<string, string | number | boolean>;
+  /** Serve the Temporal Web UI on this port of 127.0.0.1; headless when absent. */
+  uiPort?: number;
+  /**
+   * The server's own error output is appended here instead of piped to this
+   * process, so that it can outlive this process: `stop({ wait: false })`.
+   */
+  logFile?: string;
+  /** Called once the process is spawned, before it serves: what the caller does meanwhile runs alongside the server's start. */
+  onSpawn?: () => void;
 }
 
 export interface DevServer {
@@ -30,7 +38,14 @@ export interface DevServer {
   namespace: string;
   /** The `temporal` process: recorded so a server left by a dead owner can be found and stopped. */
   pid: number;
-  stop(): Promise<void>;
+  /** The Web UI's base URL (http://127.0.0.1:PORT), when it serves one. */
+  uiUrl?: string;
+  /**
+   * SIGTERM, then waits for it to exit (SIGKILL after 10 s). `wait: false`
+   * (with `logFile`): returns at once; the server finishes stopping by itself
+   * (its frontend drains for a second whatever it is told).
+   */
+  stop(options?: { wait?: boolean }): Promise<void>;
 }
 
 /** The server did not come up; the message says where and why (the end of its own error output). */
@@ -60,12 +75,24 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** `preferred` when nothing listens there on 127.0.0.1, else a free port. */
+export async function availablePort(preferred: number): Promise<number> {
+  const free = await new Promise<boolean>((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(preferred, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+  return free ? preferred : freePort();
+}
+
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const namespace = options.namespace ?? 'default';
   const port = options.port ?? (await freePort());
   const address = `127.0.0.1:${port}`;
   const args = [
-    'server', 'start-dev', '--headless',
+    'server', 'start-dev',
+    ...(options.uiPort === undefined ? ['--headless'] : ['--ui-ip', '127.0.0.1', '--ui-port', String(options.uiPort)]),
     '--ip', '127.0.0.1',
     '--port', String(port),
     // The HTTP API and metrics ports default to fixed numbers; two servers on one
@@ -80,23 +107,39 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }
 
-  const child = spawn(temporalBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const log = options.logFile ? openSync(options.logFile, 'a') : undefined;
+  const logStart = log === undefined ? 0 : statSync(options.logFile!).size;
+  const child = spawn(temporalBinary(), args, { stdio: ['ignore', 'ignore', log ?? 'pipe'] });
+  if (log !== undefined) closeSync(log);
+  options.onSpawn?.();
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
+  const errorOutput = () => (options.logFile ? readFileSync(options.logFile).subarray(logStart).toString().slice(-4000) : stderr);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
   try {
     await waitUntilServing(address, namespace, options.startTimeoutMs ?? 60_000, exited);
   } catch (err) {
     child.kill('SIGKILL');
-    const detail = stderr.trim().split('\n').slice(-3).join(' | ');
+    const detail = errorOutput().trim().split('\n').slice(-3).join(' | ');
     throw new DevServerStartError(
       `the Temporal dev server did not start on ${address}${options.dbFile ? ` (database ${options.dbFile})` : ''}: ${(err as Error).message}${detail ? `: ${detail}` : ''}`,
     );
   }
-  return { address, port, namespace, pid: child.pid!, stop: () => stopChild(child, exited) };
+  return {
+    address,
+    port,
+    namespace,
+    pid: child.pid!,
+    ...(options.uiPort === undefined ? {} : { uiUrl: `http://127.0.0.1:${options.uiPort}` }),
+    stop: async ({ wait = true } = {}) => {
+      if (wait || !options.logFile) return stopChild(child, exited);
+      if (child.exitCode === null) child.kill('SIGTERM');
+      child.unref();
+    },
+  };
 }
 
 async function waitUntilServing(
@@ -105,6 +148,8 @@ async function waitUntilServing(
   timeoutMs: number,
   exited: Promise<number | null>,
 ): Promise<void> {
+  // Loaded here, not at the top: the CLI's short commands import this module and never start a server.
+  const { Connection } = await import('@temporalio/client');
   const deadline = Date.now() + timeoutMs;
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));
@@ -120,7 +165,8 @@ async function waitUntilServing(
       }
     } catch (err) {
       if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 250));
+      // Often: a few tens of milliseconds after the last try (a second of start-up in all).
+      await new Promise((r) => setTimeout(r, 100));
     }
   }
 }

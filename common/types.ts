@@ -92,6 +92,10 @@ export function emptyCounts(): OutcomeCounts {
   };
 }
 
+/** The workflow's activities other than the deletes: they keep the run's files. */
+export const BOOKKEEPING_ACTIVITIES = ['prepareInput', 'checkDependencies', 'readPlanPage', 'recordOutcomes', 'recordRemainder', 'writeManifest'] as const;
+export type BookkeepingActivity = (typeof BOOKKEEPING_ACTIVITIES)[number];
+
 /** What to do with a resource server whose scopes app clients still use. */
 export type InUsePolicy = 'skip' | 'delete' | 'fail';
 export const IN_USE_POLICIES: readonly InUsePolicy[] = ['skip', 'delete', 'fail'];

@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 import type { ActivityConfig } from '../activities';
+import { BOOKKEEPING_ACTIVITIES, type BookkeepingActivity } from '../common/types';
 import { TEMPORAL_CONNECTION_ENV } from '../common/temporal-connection';
 import { WORKER_DEFAULTS } from '../common/options';
 
@@ -58,12 +59,31 @@ export const ENV_DEFAULTS = {
   TEMPORAL_METRICS_PORT: '',
   COGNITO_ENDPOINT: '',
   LOG_LEVEL: 'info',
+  /** Chaos tests only: `activity=ms,...`, see activities/index.ts chaosDelaysMs. */
+  RS_CLEANUP_CHAOS_SLOW_ACTIVITIES: '',
 } as const;
 
 export type EnvName = keyof typeof ENV_DEFAULTS;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+/** `prepareInput=3000,recordOutcomes=3000`: the fault injection of the chaos tests. */
+function chaosDelays(value: string): Pick<ActivityConfig, 'chaosDelaysMs'> {
+  if (value === '') return {};
+  const delays: NonNullable<ActivityConfig['chaosDelaysMs']> = {};
+  for (const entry of value.split(',')) {
+    const [name, ms] = entry.split('=').map((part) => part.trim());
+    const delay = Number(ms);
+    if (!(BOOKKEEPING_ACTIVITIES as readonly string[]).includes(name ?? '') || !Number.isInteger(delay) || delay < 0) {
+      throw new ConfigError(
+        `RS_CLEANUP_CHAOS_SLOW_ACTIVITIES must be activity=milliseconds pairs of ${BOOKKEEPING_ACTIVITIES.join(', ')}, got '${entry}'`,
+      );
+    }
+    delays[name as BookkeepingActivity] = delay;
+  }
+  return { chaosDelaysMs: delays };
 }
 
 export function readWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
@@ -98,6 +118,7 @@ export function readWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
       deleteRates: { rate, poolRate: positive('RS_CLEANUP_POOL_RATE') },
       readRates: { rate: positive('RS_CLEANUP_READ_RATE'), poolRate: positive('RS_CLEANUP_POOL_READ_RATE') },
       auditDir: path.resolve(get('RS_CLEANUP_AUDIT_DIR')),
+      ...chaosDelays(get('RS_CLEANUP_CHAOS_SLOW_ACTIVITIES')),
     },
     maxConcurrentActivities: positive('RS_CLEANUP_MAX_CONCURRENT_ACTIVITIES'),
     deleteTaskQueueRate:

@@ -14,11 +14,13 @@
  * The per-worker limiter (bottleneck) still runs inside each activity: it holds
  * the per-pool limit and slows down when Cognito throttles anyway.
  */
-import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { closeActivityDeps, createActivities, createActivityDeps, type ActivityConfig } from '../activities';
 import { ACTIVITY_TIMEOUTS } from '../common/options';
 import type { JobMetrics } from './metrics';
+import { loadWorkflowBundle, type WorkflowBundle } from './workflow-bundle';
+
+export { WORKFLOWS_PATH } from './workflow-bundle';
 
 export interface CleanupWorkerOptions {
   connection: NativeConnection;
@@ -35,6 +37,8 @@ export interface CleanupWorkerOptions {
   deleteTaskQueueRate?: number;
   /** Counts outcomes and throttled calls, and reads the limiter's current rate. */
   metrics?: JobMetrics;
+  /** The workflow code; default: the cached bundle (worker/workflow-bundle.ts), built when stale. */
+  workflowBundle?: WorkflowBundle;
 }
 
 export interface CleanupWorker {
@@ -49,8 +53,6 @@ export interface CleanupWorker {
   /** True while both workers are running (the metrics server's /healthz). */
   isRunning(): boolean;
 }
-
-export const WORKFLOWS_PATH = path.resolve(__dirname, '..', 'workflows');
 
 /**
  * Worker options every rs-cleanup worker needs. Heartbeats reach the server
@@ -82,7 +84,7 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
       connection: options.connection,
       namespace: options.namespace,
       taskQueue: options.taskQueue,
-      workflowsPath: WORKFLOWS_PATH,
+      workflowBundle: options.workflowBundle ?? (await loadWorkflowBundle()).bundle,
       // deleteResourceServer stays registered here too: runs started before the
       // deletes queue existed scheduled their deletes on this queue.
       activities,

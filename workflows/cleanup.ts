@@ -371,6 +371,8 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
   });
   const { readPlanPage, recordOutcomes } = proxyActivities<CleanupActivities>({
     startToCloseTimeout: `${ACTIVITY_TIMEOUTS.shortStartToCloseSeconds} seconds`,
+    // Short, but a dead worker is still noticed sooner by its missing heartbeats.
+    heartbeatTimeout: `${ACTIVITY_TIMEOUTS.heartbeatTimeoutSeconds} seconds`,
     retry: bookkeepingRetry,
   });
   const { deleteResourceServer } = proxyActivities<CleanupActivities>({

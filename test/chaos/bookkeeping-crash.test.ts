@@ -7,8 +7,10 @@
  * each server was deleted at most once.
  *
  * The activities are made slow by configuration (emulator latency and many
- * app clients for the dependency check, a large plan for the manifest), and
- * the kill comes once the run's files show the activity at work.
+ * app clients for the dependency check, a large plan for the manifest, the
+ * worker's chaos knob for prepareInput and recordOutcomes, which are quick
+ * otherwise), and the kill comes once the run's files, or the server's view
+ * of the run, show the activity at work.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -63,7 +65,8 @@ describe('a worker killed inside a bookkeeping activity', () => {
     items: { userPoolId: string; identifier: string }[],
     input: Omit<CleanupInput, 'source'>,
     activity: string,
-    inside: (runDir: string) => boolean,
+    inside: (runDir: string, handle: WorkflowHandle) => boolean | Promise<boolean>,
+    firstWorkerEnv: NodeJS.ProcessEnv = {},
   ) {
     const dir = await mkdtemp(path.join(os.tmpdir(), `rs-cleanup-chaos-${name}-`));
     const inputPath = path.join(dir, 'input.csv');
@@ -78,7 +81,7 @@ describe('a worker killed inside a bookkeeping activity', () => {
       AWS_SECRET_ACCESS_KEY: DEFAULT_TEST_CREDENTIALS.secretAccessKey,
       RS_CLEANUP_AUDIT_DIR: auditDir,
     };
-    const first = startWorkerProcess(workerEnv);
+    const first = startWorkerProcess({ ...workerEnv, ...firstWorkerEnv });
     const handle = await client.workflow.start(cleanupWorkflow, {
       taskQueue,
       workflowId: `chaos-${name}-${Date.now()}`,
@@ -86,7 +89,7 @@ describe('a worker killed inside a bookkeeping activity', () => {
     });
     const runDir = runDirectory(auditDir, handle.workflowId, handle.firstExecutionRunId);
     try {
-      await waitFor(async () => inside(runDir), Boolean, `the worker to be inside ${activity}`, 180_000);
+      await waitFor(async () => inside(runDir, handle), Boolean, `the worker to be inside ${activity}`, 180_000);
     } catch (err) {
       first.child.kill('SIGKILL');
       throw new Error(`${(err as Error).message}\n${(await first.done).stderr}`);
@@ -145,6 +148,37 @@ describe('a worker killed inside a bookkeeping activity', () => {
     expect(listed).toBeLessThanOrEqual(2 * userPools.length - finishedAtKill.length);
     console.log(`chaos checkDependencies: stall ${(stallMs / 1000).toFixed(1)} s (attempt ${restart.attempt}), pools finished before the kill ${finishedAtKill.length}`);
   });
+
+  /** True once the run's `activity` has started on a worker (the server's view of the run). */
+  const started = (activity: string) => async (_runDir: string, handle: WorkflowHandle) =>
+    ((await handle.describe()).raw.pendingActivities ?? []).some((a) => a.activityType?.name === activity && Number(a.state) === 2);
+
+  // The first worker is slowed inside the activity by the chaos knob (RS_CLEANUP_CHAOS_SLOW_ACTIVITIES);
+  // the second, without it, picks the activity up once the server notices the first is gone.
+  for (const activity of ['prepareInput', 'recordOutcomes'] as const) {
+    it(`${activity}: resumes within a minute and the manifest is exact`, { timeout: 300_000 }, async () => {
+      await emulator.control.reset();
+      const userPools = [0, 1].map((p) => ({
+        id: `us-east-1_Chaos${activity}${p}`,
+        name: `chaos-${activity}-${p}`,
+        resourceServers: [0, 1, 2].map((s) => ({ identifier: `https://api.example.com/${activity}/${p}/${s}`, name: `s ${p} ${s}` })),
+      }));
+      await emulator.control.seed({ userPools });
+      const items = userPools.flatMap((p) => p.resourceServers.map((rs) => ({ userPoolId: p.id, identifier: rs.identifier })));
+      const { summary, restart, stallMs } = await crashInside(activity, items, { execute: true }, activity, started(activity), {
+        RS_CLEANUP_CHAOS_SLOW_ACTIVITIES: `${activity}=600000`,
+      });
+
+      expect(restart.attempt).toBeGreaterThanOrEqual(2);
+      expect(stallMs).toBeLessThan(MAX_STALL_MS);
+      expect(summary.counts).toMatchObject({ deleted: items.length, failed: 0 });
+      await expectExactManifest(summary.manifestDir!, items);
+      const stats = await emulator.control.stats();
+      expect(stats.deletes).toHaveLength(items.length);
+      expect(new Set(stats.deletes.map((d) => d.identifier)).size).toBe(items.length);
+      console.log(`chaos ${activity}: stall ${(stallMs / 1000).toFixed(1)} s (attempt ${restart.attempt})`);
+    });
+  }
 
   it('writeManifest: resumes within a minute and the manifest is exact', { timeout: 300_000 }, async () => {
     // A large plan of protected items (no Cognito calls): the manifest is the long part.

@@ -44,7 +44,10 @@ describe('rs-cleanup run', () => {
 
     const usage = await runCli(['run', '--input', source.path, '--window', '0'], cliEnv);
     expect(usage.code).toBe(2);
-    expect(usage.stderr).toBe("rs-cleanup: option '--window <n>' argument '0' is invalid. expected items in flight: a whole number from 1 to 500, got '0'\n");
+    expect(usage.stderr).toBe(
+      "rs-cleanup: option '--window <n>' argument '0' is invalid. expected items in flight: a whole number from 1 to 500, got '0'\n" +
+        'Usage: rs-cleanup run [options]  (rs-cleanup run --help for more)\n',
+    );
   });
 
   it('is a dry-run by default: exit 0, JSON summary, nothing deleted', async () => {
@@ -99,7 +102,7 @@ describe('rs-cleanup run', () => {
     expect((await env.emulator.control.stats()).operations).toEqual({});
   });
 
-  it('exits 2 on usage errors, in one line: no input, a missing file, a bad number', async () => {
+  it("exits 2 on usage errors, in one line (then the command's usage): no input, a missing file, a bad number", async () => {
     const none = await run();
     expect(none).toMatchObject({ code: 2, stderr: 'rs-cleanup: nothing to do: give --input FILE or at least one --pair POOL,IDENTIFIER\n' });
     const missing = await run('--input', '/nonexistent/input.csv');
@@ -107,7 +110,10 @@ describe('rs-cleanup run', () => {
     expect(missing.stderr).toContain('/nonexistent/input.csv');
     expect(missing.stderr.trim().split('\n')).toHaveLength(1);
     const fast = await run('--pair', 'us-east-1_A1,x', '--rate', 'fast');
-    expect(fast).toMatchObject({ code: 2, stderr: "rs-cleanup: option '--rate <n>' argument 'fast' is invalid. expected a number, got 'fast'\n" });
+    expect(fast).toMatchObject({
+      code: 2,
+      stderr: "rs-cleanup: option '--rate <n>' argument 'fast' is invalid. expected a number, got 'fast'\nUsage: rs-cleanup run [options]  (rs-cleanup run --help for more)\n",
+    });
   });
 
   it('takes --pair items split at the first comma', async () => {

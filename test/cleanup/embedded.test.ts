@@ -6,11 +6,15 @@
  * and a second `run` of the same input, which attaches through it while a
  * different input is refused. Ctrl-C stops a run that resumes when the same
  * command runs again; after a SIGKILL the next run stops the server the dead
- * CLI left behind and goes on; every item is deleted once.
+ * CLI left behind and goes on; every item is deleted once. The embedded
+ * server serves the Temporal Web UI, whose link to the run `run` and `status`
+ * print; the server a command leaves stopping is waited for by the next one.
  */
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import os from 'node:os';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, DEFAULT_TEST_CREDENTIALS, type RunningEmulator } from '../../emulator';
 import { sha256File } from '../../common/plan-file';
@@ -154,6 +158,87 @@ describe('embedded default', () => {
     expect(stats.deletes).toHaveLength(items.length);
     expect(new Set(stats.deletes.map((d) => d.identifier)).size).toBe(items.length);
     expect(await readManifestCsv(path.join(summary.manifestDir, 'deleted.csv'))).toHaveLength(summary.counts.deleted);
-    expect(devServersOn(path.join(dataDir, 'temporal.db'))).toEqual([]);
+    // The command does not wait for its server to exit (it drains for a second): it stops by itself.
+    await waitFor(async () => devServersOn(path.join(dataDir, 'temporal.db')), (pids) => pids.length === 0, 'the last server to stop', 120_000);
+  });
+
+  it("serves the Temporal Web UI: run and status print the run's link and the UI answers it; a taken port moves; --no-ui serves none", { timeout: 600_000 }, async () => {
+    const { userPools, items } = seedPools('WebUi', 1, 3);
+    await emulator.control.seed({ userPools });
+    const { dataDir, env, inputFile } = await laptop('ui');
+    const { input, workflowId } = await inputFile('ui.csv', items);
+    // The port asked for is taken: the UI moves to another one.
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const takenPort = (taken.address() as { port: number }).port;
+    try {
+      // Slow by configuration (3 items at 0.5/s), so that status finds it running.
+      const run = startCli(['run', '--input', input, '--execute', '--yes', '--rate', '0.5', '--pool-rate', '0.5', '--window', '1', '--ui-port', String(takenPort), '--verbose'], env);
+      const linkLine = /Temporal UI: (http:\/\/127\.0\.0\.1:(\d+))\/namespaces\/default\/workflows\/(\S+)\n/;
+      await withTimeout(run.stderrMatches(linkLine), 300_000, "the run's UI link", run.stderr);
+      const [, base = '', port, linkedId] = linkLine.exec(run.stderr())!;
+      const link = `${base}/namespaces/default/workflows/${linkedId}`;
+      expect(linkedId).toBe(workflowId);
+      expect(Number(port)).not.toBe(takenPort);
+      expect(readLock(dataDir)?.uiUrl).toBe(base);
+      // The UI answers the link with its page.
+      const page = await waitFor(
+        () => fetch(link).then((r) => ({ status: r.status, type: r.headers.get('content-type') ?? '' }), (err: Error) => ({ status: 0, type: err.message })),
+        (r) => r.status === 200,
+        'the Web UI to answer',
+        120_000,
+      );
+      expect(page.type).toMatch(/text\/html/);
+      // Another terminal: status prints the same link, and --json carries it.
+      const status = await cliInProcess(['status', workflowId], env);
+      expect(status.stdout).toContain(`Temporal UI: ${link}\n`);
+      expect(JSON.parse((await cliInProcess(['status', workflowId, '--json'], env)).stdout)).toMatchObject({ uiLink: link });
+      const end = await withTimeout(run.done, 300_000, 'the run to end', run.stderr);
+      expect(end.code, end.stderr).toBe(0);
+      // --verbose: each start-up phase with its duration, the server's with the UI's address.
+      expect(end.stderr).toMatch(new RegExp(`^\\[\\s*\\d+\\.\\d{3} s\\] Temporal dev server started on 127\\.0\\.0\\.1:\\d+, Web UI on ${base.replace(/\./g, '\\.')} \\(\\d+\\.\\d{3} s\\)$`, 'm'));
+      for (const phase of ['CLI loaded', 'run loaded', 'input checked: 3 item\\(s\\)', 'workflow bundle (read from the cache|built .*)', 'worker started', 'workflow started']) {
+        expect(end.stderr, phase).toMatch(new RegExp(`^\\[\\s*\\d+\\.\\d{3} s\\] ${phase} \\(\\d+\\.\\d{3} s\\)$`, 'm'));
+      }
+    } finally {
+      taken.close();
+    }
+
+    // --no-ui: a headless server, no link.
+    await emulator.control.seed({ userPools: seedPools('WebUiOff', 1, 1).userPools });
+    const other = await inputFile('no-ui.csv', seedPools('WebUiOff', 1, 1).items);
+    const headless = await runCli(['run', '--input', other.input, '--execute', '--yes', '--no-ui', '--verbose'], env);
+    expect(headless.code, headless.stderr).toBe(0);
+    expect(headless.stderr).not.toContain('Temporal UI:');
+    expect(headless.stderr).toMatch(/\] Temporal dev server started on 127\.0\.0\.1:\d+ \(/);
+  });
+
+  it('the next command waits for the server the last one left stopping, without calling it left behind', { timeout: 300_000 }, async () => {
+    const { dataDir, env } = await laptop('stopping');
+    await mkdir(dataDir, { recursive: true });
+    const dbFile = path.join(dataDir, 'temporal.db');
+    /** A process with a dev server's command line on this database, which takes a moment to stop. */
+    const lookalike = () =>
+      spawn(process.execPath, ['-e', "process.on('SIGTERM', () => setTimeout(() => process.exit(0), 300)); setInterval(() => {}, 1000)", 'server', 'start-dev', '--db-filename', dbFile], { stdio: 'ignore' });
+    const quiet = { ...env, RS_CLEANUP_UI_PORT: 'off' };
+
+    // 1. Noted as stopping by the last command: waited for, said so.
+    const stopping = lookalike();
+    await waitFor(async () => devServersOn(dbFile), (pids) => pids.includes(stopping.pid!), 'the lookalike to run');
+    await writeFile(path.join(dataDir, 'temporal.stopping'), JSON.stringify({ serverPid: stopping.pid }));
+    const first = await cliInProcess(['pause', 'no-such-run'], quiet);
+    expect(first.stderr).toContain(`Waiting for the Temporal dev server of the last rs-cleanup command (pid ${stopping.pid}) to finish stopping...`);
+    expect(first.stderr).not.toContain('left running');
+    expect(first.stderr).toMatch(/rs-cleanup: no run with workflow ID 'no-such-run'/);
+    expect(isAlive(stopping.pid!)).toBe(false);
+
+    // 2. Not noted (its CLI died): stopped and named as left behind, as before.
+    await waitFor(async () => devServersOn(dbFile), (pids) => pids.length === 0, "the first command's own server to stop", 120_000);
+    const left = lookalike();
+    await waitFor(async () => devServersOn(dbFile), (pids) => pids.includes(left.pid!), 'the lookalike to run');
+    const second = await cliInProcess(['pause', 'no-such-run'], quiet);
+    expect(second.stderr).toContain(`Stopping the Temporal dev server (pid ${left.pid}) left running on ${dbFile}...`);
+    expect(isAlive(left.pid!)).toBe(false);
+    await waitFor(async () => devServersOn(dbFile), (pids) => pids.length === 0, "the second command's own server to stop", 120_000);
   });
 });

@@ -54,12 +54,32 @@ describe('option values are checked before anything starts', () => {
     [['run', '--no-such-flag'], /unknown option '--no-such-flag'/],
   ];
 
-  it.each(refusals)('rs-cleanup %j: exit 2, one line', async (args, message) => {
+  // Refused by a command, after the command line parsed: the one line alone.
+  const byCommand = [/give at least one of --rate/, /give exactly one of --cron/];
+
+  it.each(refusals)("rs-cleanup %j: exit 2, one line, then the command's short usage", async (args, message) => {
     const result = await cliInProcess(args, env);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(message);
-    expect(oneLine(result.stderr), result.stderr).toBe(true);
     expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(message);
+    const [line, ...rest] = result.stderr.split('\n');
+    expect(oneLine(`${line}\n`), result.stderr).toBe(true);
+    if (byCommand.some((m) => m.test(result.stderr))) {
+      expect(rest.join('\n'), result.stderr).toBe('');
+    } else {
+      const command = args[0] === 'schedule' ? 'schedule create' : args[0];
+      // Not the whole help: its usage line, and where the rest is.
+      expect(rest, result.stderr).toEqual([expect.stringMatching(new RegExp(`^Usage: rs-cleanup ${command} \\[options\\].*\\(rs-cleanup ${command} --help for more\\)$`)), '']);
+    }
+  });
+
+  it("a global option's mistake: one line, then the program's usage (the option is the program's)", async () => {
+    const result = await cliInProcess(['run', '--pair', 'us-east-1_A1,x', '--ui-port', '0'], env);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      "rs-cleanup: option '--ui-port <port>' argument '0' is invalid. expected a port number: a whole number from 1 to 65535, got '0'\n" +
+        'Usage: rs-cleanup [options] [command]  (rs-cleanup --help for more)\n',
+    );
   });
 
   it('values at the bounds pass (then the command meets the unreachable server)', async () => {
@@ -224,5 +244,15 @@ describe('no AWS credentials at all, with the embedded default', () => {
     // Nothing started: no server, no lock, no database.
     expect(existsSync(dataDir) ? await readdir(dataDir) : []).toEqual([]);
     expect(await sha256File(input)).toBeTruthy();
+  });
+});
+
+describe('a Web UI port that is not one, with the embedded default', () => {
+  it('RS_CLEANUP_UI_PORT is named in one line, exit 2, before any server starts', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'rs-cleanup-ui-port-'));
+    const result = await cliInProcess(['pause', 'some-run'], { RS_CLEANUP_DATA_DIR: dataDir, RS_CLEANUP_UI_PORT: 'eighty' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe("rs-cleanup: RS_CLEANUP_UI_PORT='eighty' is not a port: expected a whole number from 1 to 65535, or 'off'\n");
+    expect(await readdir(dataDir)).toEqual([]);
   });
 });

@@ -8,6 +8,7 @@ import { inject } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { makeTelemetryFilterString, DefaultLogger } from '@temporalio/worker';
+import { loadWorkflowBundle, WORKFLOWS_PATH } from '../../worker/workflow-bundle';
 
 let runtimeInstalled = false;
 export function quietRuntime(): void {
@@ -34,15 +35,25 @@ export function uniqueTaskQueue(prefix = 'test'): string {
 }
 
 const bundles = new Map<string, Promise<{ code: string }>>();
-/** Bundling takes seconds; do it once per workflows module and test file. */
+/**
+ * Bundling takes seconds: the project's workflows come from the same cache the
+ * workers use (built once, then read in milliseconds by every test file);
+ * other workflow modules (test fixtures) are bundled once per test file.
+ */
 export function workflowBundle(workflowsPath: string): Promise<{ code: string }> {
   const resolved = path.resolve(workflowsPath);
   let bundle = bundles.get(resolved);
   if (!bundle) {
-    bundle = bundleWorkflowCode({ workflowsPath: resolved, logger: new DefaultLogger('WARN') });
+    bundle = isProjectWorkflows(resolved)
+      ? loadWorkflowBundle().then((loaded) => loaded.bundle)
+      : bundleWorkflowCode({ workflowsPath: resolved, logger: new DefaultLogger('WARN') });
     bundles.set(resolved, bundle);
   }
   return bundle;
+}
+
+function isProjectWorkflows(resolved: string): boolean {
+  return resolved === WORKFLOWS_PATH || resolved === path.join(WORKFLOWS_PATH, 'index.ts');
 }
 
 export interface RunningWorker {

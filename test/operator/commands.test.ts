@@ -61,7 +61,7 @@ describe('operator commands', () => {
     expect(await cliJson('set-rate', id, '--rate', '0.25', '--pool-rate', '0.25', '--window', '1')).toEqual({ rate: 0.25, poolRate: 0.25, window: 1 });
     const refused = await cli('set-rate', id, '--window', '9999');
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/^rs-cleanup: option '--window <n>' argument '9999' is invalid\. .*from 1 to 500.*\n$/);
+    expect(refused.stderr).toMatch(/^rs-cleanup: option '--window <n>' argument '9999' is invalid\. .*from 1 to 500.*\nUsage: rs-cleanup set-rate \[options\] <run> .*\n$/);
     expect((await env.emulator.control.stats()).deletes).toHaveLength(deletesAtPause);
     expect((await cli('resume', id)).code).toBe(0);
     const resumed = await waitFor(
@@ -192,11 +192,16 @@ describe('operator commands', () => {
     expect(dry.counts).toMatchObject({ 'would-restore': items.length, restored: 0 });
     expect((await env.emulator.control.state()).userPools[0]!.resourceServers).toHaveLength(0);
 
-    const restored = await cliJson('restore', '--from', summary.manifestDir!, '--execute');
-    expect(restored.counts).toMatchObject({ restored: items.length, conflict: 0, failed: 0 });
+    // Without --json, restore --execute shows its progress on standard error, ending with every item.
+    const restoring = await cli('restore', '--from', summary.manifestDir!, '--execute');
+    expect(restoring.code, restoring.stderr).toBe(0);
+    expect(restoring.stderr).toMatch(new RegExp(`^Restoring ${items.length} resource server\\(s\\)\n\\[#+-*\\] 1/${items.length} \\d+% \\| restored 1 \\| [\\d.]+/s`));
+    expect(restoring.stderr).toMatch(new RegExp(`\\[#{24}\\] ${items.length}/${items.length} 100% \\| restored ${items.length} \\| [\\d.]+/s\n$`));
+    expect(restoring.stdout).toMatch(/^ {2}restored {8}8$/m);
     expect(comparableState(await env.emulator.control.state())).toEqual(before);
 
     const again = await cliJson('restore', '--from', summary.auditFile!, '--execute');
+    expect((await cli('restore', '--from', summary.auditFile!, '--execute', '--json')).stderr).not.toMatch(/\d+\/\d+ \d+%/);
     expect(again.counts).toMatchObject({ 'already-present': items.length, restored: 0 });
   });
 
@@ -235,7 +240,7 @@ describe('operator commands', () => {
     for (const cron of ['61 * * * *', '0 3 * *', 'every monday']) {
       const badCron = await cli('schedule', 'create', '--id', `${id}-cron`, '--cron', cron, '--input', source.path, '--execute');
       expect(badCron.code, cron).toBe(2);
-      expect(badCron.stderr, cron).toMatch(/^rs-cleanup: option '--cron <expr>' argument .* is invalid\. .* is not a cron expression: .*\n$/);
+      expect(badCron.stderr, cron).toMatch(/^rs-cleanup: option '--cron <expr>' argument .* is invalid\. .* is not a cron expression: .*\nUsage: rs-cleanup schedule create \[options\] .*\n$/);
     }
     await expect(env.client.schedule.getHandle(`${id}-cron`).describe()).rejects.toThrow(/not found/i);
     expect((await cliJson('schedule', 'list')).some((s: any) => s.scheduleId === id)).toBe(true);
