@@ -29,8 +29,6 @@ export const MAX_RECORD_BYTES = 1024 * 1024;
 const CR = 0x0d;
 const LF = 0x0a;
 const NUL = 0x00;
-const SPACE = 0x20;
-const TAB = 0x09;
 const QUOTE_HASH = Buffer.from('"#');
 const LINE_FEED = Buffer.from('\n');
 const NUL_FILLER = Buffer.from('xxxx');
@@ -160,9 +158,8 @@ export class CsvRecordReader {
         this.guard(() => this.onParseError(error));
         return undefined;
       },
-      // With `encoding: null` the fields are bytes; the type definitions only know strings.
       on_record: (fields, info) => {
-        this.guard(() => this.onRecord(fields as unknown as Uint8Array[], info));
+        this.guard(() => this.onRecord(fields, info));
         return null; // handled here: nothing is queued in the stream
       },
     });
@@ -188,7 +185,7 @@ export class CsvRecordReader {
     throw this.failure;
   }
 
-  private onRecord(parsed: Uint8Array[], info: Info): void {
+  private onRecord(parsed: string[], info: Info): void {
     this.catchUpComments(info.comment_lines);
     const line = this.line;
     const bytes = info.bytes - this.recordEnd;
@@ -239,10 +236,10 @@ export class CsvRecordReader {
   }
 
   /** The record read again without the comment option, from its bytes; as csv-parse gave it when that is not one record. */
-  private readAsWritten(parsed: Uint8Array[], end: number): Uint8Array[] {
+  private readAsWritten(parsed: string[], end: number): string[] {
     const bytes = this.window.subarray(this.recordEnd - this.windowStart, end - this.windowStart);
     try {
-      const records = parseRecords(bytes, tokenizing(this.crBreaks)) as unknown as Uint8Array[][];
+      const records = parseRecords(bytes, tokenizing(this.crBreaks)) as string[][];
       return records.length === 1 ? records[0]! : parsed;
     } catch {
       return parsed; // '""#' then a quote opened later on the line: the line reads as csv-parse gave it
@@ -297,8 +294,10 @@ export class CsvRecordReader {
 /** csv-parse's options for this file's records: bytes, lenient quotes, any number of fields. */
 function tokenizing(crBreaks: boolean): Options {
   return {
-    // Bytes, not text: a field that is not UTF-8 is reported by name instead of read as U+FFFD.
-    encoding: null,
+    // One character per byte, so that a field which is not UTF-8 is reported by name
+    // instead of read as U+FFFD (Latin-1 maps bytes to characters one to one, and is
+    // the fastest way out of csv-parse: its `encoding: null` copies every field twice).
+    encoding: 'latin1',
     record_delimiter: crBreaks ? ['\r\n', '\r', '\n'] : ['\r\n', '\n'],
     relax_quotes: true,
     relax_column_count: true,
@@ -342,7 +341,7 @@ function afterLineBreak(data: Buffer, index: number): number {
 }
 
 /** Line breaks in `data` from `start` to `end`: LF, CRLF (one), and a lone CR in a CR file. */
-function countLineBreaks(data: Uint8Array, start: number, end: number, crBreaks: boolean): number {
+function countLineBreaks(data: Buffer, start: number, end: number, crBreaks: boolean): number {
   let count = 0;
   for (let index = start; index < end; index++) {
     const byte = data[index]!;
@@ -357,34 +356,43 @@ function countLineBreaks(data: Uint8Array, start: number, end: number, crBreaks:
   return count;
 }
 
-function countLineBreaksInFields(fields: Uint8Array[], crBreaks: boolean): number {
+function countLineBreaksInFields(fields: string[], crBreaks: boolean): number {
   let count = 0;
-  for (const field of fields) count += countLineBreaks(field, 0, field.length, crBreaks);
+  for (const field of fields) {
+    for (let index = 0; index < field.length; index++) {
+      const code = field.charCodeAt(index);
+      if (code === LF) count++;
+      else if (code === CR) {
+        if (field.charCodeAt(index + 1) === LF) {
+          count++;
+          index++;
+        } else if (crBreaks) count++;
+      }
+    }
+  }
   return count;
 }
 
+const NOT_ASCII = /[\x80-\xff]/;
+
 /**
- * A field's text; `valid` is false when its bytes are not UTF-8 (the text then
- * holds U+FFFD for display only). A CRLF inside a quoted value is kept as LF.
+ * A field's text from its bytes as Latin-1; `valid` is false when the bytes are not
+ * UTF-8 (the text then holds U+FFFD for display only). A CRLF inside a quoted value is kept as LF.
  */
-function fieldText(field: Uint8Array): { text: string; valid: boolean } {
-  const bytes = Buffer.isBuffer(field) ? field : Buffer.from(field.buffer, field.byteOffset, field.length);
-  let high = false;
-  let cr = false;
-  for (let index = 0; index < bytes.length; index++) {
-    const byte = bytes[index]!;
-    if (byte >= 0x80) high = true;
-    else if (byte === CR) cr = true;
+function fieldText(latin1: string): { text: string; valid: boolean } {
+  let text = latin1;
+  let valid = true;
+  if (NOT_ASCII.test(latin1)) {
+    const bytes = Buffer.from(latin1, 'latin1');
+    text = bytes.toString('utf8');
+    valid = isUtf8(bytes);
   }
-  let text = high ? bytes.toString('utf8') : bytes.toString('latin1');
-  if (cr) text = text.replace(/\r\n/g, '\n');
-  return { text, valid: !high || isUtf8(bytes) };
+  if (text.includes('\r\n')) text = text.replace(/\r\n/g, '\n');
+  return { text, valid };
 }
 
-function isBlankRecord(fields: Uint8Array[]): boolean {
-  if (fields.length !== 1) return false;
-  for (const byte of fields[0]!) if (byte !== SPACE && byte !== TAB) return false;
-  return true;
+function isBlankRecord(fields: string[]): boolean {
+  return fields.length === 1 && /^[ \t]*$/.test(fields[0]!);
 }
 
 function nulError(line: number): InputContentError {
