@@ -212,8 +212,10 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
       const backupPath = backupFile(run.runDir, item.userPoolId, item.identifier);
 
       // A retry with this run's backup goes straight to Delete: the backup is
-      // what the read was for, and a storm makes every extra call costly.
-      let backup = run.execute ? await readBackup(run.runDir, item) : undefined;
+      // what the read was for, and a storm makes every extra call costly. A first
+      // attempt without an intent marker reads the server anyway, so it does not
+      // look for a backup (most items: no failed open per item).
+      let backup = run.execute && (attempt > 1 || earlierIntent) ? await readBackup(run.runDir, item) : undefined;
       let describeRequestId: string | undefined;
       if (!backup) {
         try {
