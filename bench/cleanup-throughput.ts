@@ -33,6 +33,7 @@
  * counts, the time of every delete), the workflow's summary and Temporal's
  * description of each run of the continue-as-new chain. Results: docs/performance.md.
  */
+import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -64,7 +65,7 @@ const POOL_LIMIT = 5;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { json: { type: 'string' }, profile: { type: 'string' }, items: { type: 'string' } },
+  options: { json: { type: 'string' }, profile: { type: 'string' }, items: { type: 'string' }, 'no-pool': { type: 'boolean' } },
 });
 for (const name of positionals) {
   if (!(SCENARIOS as readonly string[]).includes(name)) {
@@ -403,6 +404,17 @@ async function throttled(temporal: BenchTemporal): Promise<void> {
 // 5. The job against a plain promise pool
 // ---------------------------------------------------------------------------
 
+function poolRow(name: string, p: PoolMeasurement, items: number): (string | number)[] {
+  return [name, `${p.deleted} deleted, ${p.failed} failed`, f1(p.seconds), f1(p.itemsPerSecond), `- / - / ${f2((p.cpuSeconds * 1000) / items)}`, p.load];
+}
+
+/** Bytes and files under a directory, as du counts them. */
+function directoryUsage(directory: string): string {
+  const bytes = Number(execFileSync('du', ['-sb', directory], { encoding: 'utf8' }).split('\t')[0]);
+  const files = Number(execFileSync('du', ['-s', '--inodes', directory], { encoding: 'utf8' }).split('\t')[0]);
+  return `${f1(bytes / 2 ** 20)} MiB in ${files} files and directories`;
+}
+
 async function ratio(temporal: BenchTemporal): Promise<void> {
   const items = Number(values.items ?? 20_000);
   const perPool = 25;
@@ -424,15 +436,18 @@ async function ratio(temporal: BenchTemporal): Promise<void> {
   };
   const poolRuns: PoolMeasurement[] = [];
   try {
-    poolRuns.push(await plainPool(stack.emulator.url, await seed(), window));
+    const withPool = values['no-pool'] !== true;
+    if (withPool) poolRuns.push(await plainPool(stack.emulator.url, await seed(), window));
     const rows = await seed();
     const m = await runCleanupOn(temporal, stack, {
       rows,
       // The run's rates at their bound: quotas are off, the workflow is what is measured.
       limits: { rate: LIMIT_BOUNDS.maxRate, poolRate: LIMIT_BOUNDS.maxRate, window },
-      timeoutMs: 900_000,
+      // 100,000 items take some 20 minutes on this machine.
+      timeoutMs: Math.max(900_000, items * 40),
     });
-    poolRuns.push(await plainPool(stack.emulator.url, await seed(), window));
+    const runDirectory = directoryUsage(stack.auditDir);
+    if (withPool) poolRuns.push(await plainPool(stack.emulator.url, await seed(), window));
     const e2e = (m.endedAt - m.startedAt) / 1000;
     const jobPerSecond = m.stats.deletes.length / e2e;
     const poolPerSecond = poolRuns.reduce((n, p) => n + p.itemsPerSecond, 0) / poolRuns.length;
@@ -446,15 +461,16 @@ async function ratio(temporal: BenchTemporal): Promise<void> {
       table(
         ['run', 'result', 'seconds', 'items/s end to end', 'CPU ms per item (worker / dev server / emulator + client)', 'load average at the end'],
         [
-          ['plain pool (before)', `${poolRuns[0]!.deleted} deleted, ${poolRuns[0]!.failed} failed`, f1(poolRuns[0]!.seconds), f1(poolRuns[0]!.itemsPerSecond), `- / - / ${f2((poolRuns[0]!.cpuSeconds * 1000) / items)}`, poolRuns[0]!.load],
+          ...poolRuns.slice(0, 1).map((p) => poolRow('plain pool (before)', p, items)),
           ['job', status(m), f1(e2e), f1(jobPerSecond), `${ms(m.cpu.workerSeconds)} / ${m.cpu.serverSeconds !== undefined ? ms(m.cpu.serverSeconds) : '-'} / ${ms(m.cpu.benchSeconds)}`, m.load.end],
-          ['plain pool (after)', `${poolRuns[1]!.deleted} deleted, ${poolRuns[1]!.failed} failed`, f1(poolRuns[1]!.seconds), f1(poolRuns[1]!.itemsPerSecond), `- / - / ${f2((poolRuns[1]!.cpuSeconds * 1000) / items)}`, poolRuns[1]!.load],
+          ...poolRuns.slice(1).map((p) => poolRow('plain pool (after)', p, items)),
         ],
       ) +
         `\n\n- ratio job / plain pool (mean of the two): **${f2(jobPerSecond / poolPerSecond)}**` +
         `\n- CPU per item: job ${ms(jobCpu)} ms (all three processes), plain pool ${f2(poolCpuMs)} ms` +
         `\n- worker peak RSS ${f1(m.peakRss.workerMb)} MB; dev server peak RSS ${m.peakRss.serverMb !== undefined ? f1(m.peakRss.serverMb) : '-'} MB` +
         `\n- history events ${events} (${f2(events / items)} per item), ${m.chain.length} generations` +
+        `\n- run directory (audit, plan, backups, intents, outcomes, manifest): ${runDirectory}` +
         `\n- load average at the job's start ${m.load.start}`,
     );
   } finally {
