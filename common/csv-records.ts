@@ -11,7 +11,9 @@
  * a CRLF inside a quoted value would count twice), the text of '#' lines
  * (csv-parse skips comments silently; after the header they are errors), the
  * fields as bytes so that bytes which are not UTF-8 are reported by field, NUL
- * bytes refused by line, and the memory one unfinished record may take bounded.
+ * bytes refused by line, and a quote left open stopped after MAX_RECORD_BYTES
+ * instead of reading the rest of the file into one value. (A long unquoted line
+ * is held until its line break, then reported as too long.)
  *
  * Lenient where a mistake cannot change which server is deleted
  * (csv-parse's relax_quotes): a quote in the middle of a value (ab"c) and text
