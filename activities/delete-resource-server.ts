@@ -44,7 +44,7 @@ import { auditLogger, isWriteUnavailable, writeDurably } from './audit-log';
 import { readBackup } from './record-outcomes';
 import { classifyCognitoError, deleteMayHaveApplied, type ClassifiedError } from '../cognito/errors';
 import { retryDelayMs } from '../cognito/retry';
-import { writeFileAtomically, writeFileDurably } from '../common/files';
+import { createFileDurably, writeFileAtomically } from '../common/files';
 import { COGNITO_CALL_DEFAULTS, RUN_DEFAULTS } from '../common/options';
 import type { CognitoClients } from '../cognito/clients';
 import type { CognitoRateLimiter, RateSettings } from '../cognito/rate-limiter';
@@ -134,7 +134,9 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
     };
     deps.deleteLimiter.setRates(rates);
     const heartbeat = () => context.heartbeat({ firstAttemptAt } satisfies DeleteHeartbeat);
-    heartbeat();
+    // No heartbeat at the start: most attempts end within a second, and a heartbeat is
+    // a call to the server that writes the activity's state. A retry learns the first
+    // attempt's start from the heartbeat sent just before a retryable failure.
     const heartbeats = setInterval(heartbeat, HEARTBEAT_EVERY_MS);
     heartbeats.unref();
 
@@ -194,6 +196,7 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
           return result('failed', { reason, errorCode: error.code, errorMessage: error.message, requestId: error.requestId });
         }
         note('warn', { ...fields, outcome: 'retrying', nextRetryDelayMs: nextRetryDelay }, `${operation} ${error.code}; retrying`);
+        heartbeat(); // delivered before the failure: the next attempt reads firstAttemptAt from it
         throw ApplicationFailure.create({
           type: error.code,
           message: `${operation} ${item.userPoolId} ${item.identifier}: ${error.message}`,
@@ -209,8 +212,10 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
       const backupPath = backupFile(run.runDir, item.userPoolId, item.identifier);
 
       // A retry with this run's backup goes straight to Delete: the backup is
-      // what the read was for, and a storm makes every extra call costly.
-      let backup = run.execute ? await readBackup(run.runDir, item) : undefined;
+      // what the read was for, and a storm makes every extra call costly. A first
+      // attempt without an intent marker reads the server anyway, so it does not
+      // look for a backup (most items: no failed open per item).
+      let backup = run.execute && (attempt > 1 || earlierIntent) ? await readBackup(run.runDir, item) : undefined;
       let describeRequestId: string | undefined;
       if (!backup) {
         try {
@@ -314,8 +319,16 @@ async function writeIntent(
   markerExists: boolean,
 ): Promise<void> {
   try {
-    writeDurably(run.runDir, { event: 'intent', ...bindings }, { operation: 'DeleteResourceServer', backup }, 'about to delete');
-    if (!markerExists) await writeFileDurably(intentPath, JSON.stringify({ ...bindings, at: new Date().toISOString() }));
+    // The line is in the file when writeDurably returns; its fsync and the marker's run together.
+    const durable = writeDurably(run.runDir, { event: 'intent', ...bindings }, { operation: 'DeleteResourceServer', backup }, 'about to delete');
+    const marker = markerExists ? undefined : createFileDurably(intentPath, JSON.stringify({ ...bindings, at: new Date().toISOString() }));
+    const written = await Promise.allSettled([durable, marker]);
+    const failed = written.find((settled) => settled.status === 'rejected');
+    if (failed) {
+      // No Delete is sent: a marker of this attempt must not claim one.
+      if (marker) await rm(intentPath, { force: true }).catch(() => undefined);
+      throw failed.reason;
+    }
   } catch (err) {
     throw auditUnavailable('the intent record (audit.jsonl)', err);
   }

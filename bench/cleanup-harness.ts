@@ -267,7 +267,7 @@ function throttlesFromAudit(auditFile: string | undefined): ThrottleRecord[] {
 }
 
 /** Every run of the workflow's continue-as-new chain with its history length, oldest first. */
-async function chainOf(client: Client, workflowId: string): Promise<ChainRun[]> {
+export async function chainOf(client: Client, workflowId: string): Promise<ChainRun[]> {
   const runIds: string[] = [];
   // Visibility is eventually consistent: wait until it lists the closed chain.
   for (let attempt = 0; attempt < 20; attempt++) {

@@ -3,10 +3,11 @@
  * an in-process worker (both task queues, via createCleanupWorker) and the
  * in-process Cognito emulator.
  *
- *   npx tsx bench/cleanup-throughput.ts [raw] [quotas] [fairness] [throttled] [--json FILE]
+ *   npx tsx bench/cleanup-throughput.ts [raw] [quotas] [fairness] [throttled] [ratio] [--json FILE]
+ *   npx tsx bench/cleanup-throughput.ts ratio [--items 20000] [--profile DIR]
  *   npm run bench -- fairness
  *
- * No scenario named: all four, in that order (about 5.5 minutes on 2 cores).
+ * No scenario named: the first four, in that order (about 5.5 minutes on 2 cores).
  *
  * 1. raw:       quotas off, limiters at 10,000/s, 5,000 items (200 pools x 25),
  *               window 100 and 300: what the workflow itself can do.
@@ -20,17 +21,26 @@
  * 4. throttled: quotas on, another application using 5 of the 15 deletes/s,
  *               5% of DeleteResourceServer calls throttled at random: the
  *               adaptive limiter over time; and the background load alone.
+ * 5. ratio:     the job against a plain promise pool making the same two
+ *               Cognito calls per item (Describe, Delete) through the same SDK
+ *               and emulator, in the same run: 20,000 items (800 pools x 25),
+ *               quotas off, window 300, the worker in a process of its own
+ *               (its CPU and peak RSS apart); pool, job, pool. --profile DIR
+ *               writes the worker's CPU profile (node --cpu-prof) into DIR.
  *
  * Every run is bounded (terminated past its time limit, reported as such).
  * Numbers come from the emulator's stats (accepted calls per second, outcome
  * counts, the time of every delete), the workflow's summary and Temporal's
  * description of each run of the continue-as-new chain. Results: docs/performance.md.
  */
+import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { TASK_QUEUE_RATE_SHARE } from '../worker/config';
+import { LIMIT_BOUNDS } from '../common/options';
 import type { SeedUserPool } from '../emulator';
+import { loadAverage, plainPool, runCleanupOn, startProcessStack, type PoolMeasurement } from './process-stack';
 import {
   achieved,
   deletesBetween,
@@ -44,21 +54,26 @@ import {
   type StackOptions,
 } from './cleanup-harness';
 
-const SCENARIOS = ['raw', 'quotas', 'fairness', 'throttled'] as const;
+const SCENARIOS = ['raw', 'quotas', 'fairness', 'throttled', 'ratio'] as const;
+/** Run when no scenario is named (ratio is asked for by name: it takes about 3 minutes on its own). */
+const DEFAULT_SCENARIOS: readonly Scenario[] = ['raw', 'quotas', 'fairness', 'throttled'];
 type Scenario = (typeof SCENARIOS)[number];
 
 const HIGH = 10_000;
 const ACCOUNT_LIMIT = 15;
 const POOL_LIMIT = 5;
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { json: { type: 'string' } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { json: { type: 'string' }, profile: { type: 'string' }, items: { type: 'string' }, 'no-pool': { type: 'boolean' } },
+});
 for (const name of positionals) {
   if (!(SCENARIOS as readonly string[]).includes(name)) {
     console.error(`unknown scenario '${name}'; choose from ${SCENARIOS.join(', ')}`);
     process.exit(2);
   }
 }
-const selected: Scenario[] = positionals.length > 0 ? (positionals as Scenario[]) : [...SCENARIOS];
+const selected: Scenario[] = positionals.length > 0 ? (positionals as Scenario[]) : [...DEFAULT_SCENARIOS];
 const results: Record<string, unknown> = {};
 
 // ---------------------------------------------------------------------------
@@ -77,7 +92,7 @@ function print(title: string, body: string): void {
   console.log(`\n### ${title}\n\n${body}\n`);
 }
 
-function status(m: RunMeasurement): string {
+function status(m: Pick<RunMeasurement, 'timedOut' | 'summary'>): string {
   if (m.timedOut) return 'TIMED OUT';
   const s = m.summary!;
   return `${s.status} (${s.counts.deleted} deleted, ${s.counts.failed} failed)`;
@@ -386,15 +401,93 @@ async function throttled(temporal: BenchTemporal): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------
+// 5. The job against a plain promise pool
+// ---------------------------------------------------------------------------
+
+function poolRow(name: string, p: PoolMeasurement, items: number): (string | number)[] {
+  return [name, `${p.deleted} deleted, ${p.failed} failed`, f1(p.seconds), f1(p.itemsPerSecond), `- / - / ${f2((p.cpuSeconds * 1000) / items)}`, p.load];
+}
+
+/** Bytes and files under a directory, as du counts them. */
+function directoryUsage(directory: string): string {
+  const bytes = Number(execFileSync('du', ['-sb', directory], { encoding: 'utf8' }).split('\t')[0]);
+  const files = Number(execFileSync('du', ['-s', '--inodes', directory], { encoding: 'utf8' }).split('\t')[0]);
+  return `${f1(bytes / 2 ** 20)} MiB in ${files} files and directories`;
+}
+
+async function ratio(temporal: BenchTemporal): Promise<void> {
+  const items = Number(values.items ?? 20_000);
+  const perPool = 25;
+  const pools = Math.ceil(items / perPool);
+  const window = 300;
+  const high = { rate: HIGH, poolRate: HIGH };
+  const stack = await startProcessStack(temporal, {
+    emulator: { quotas: false },
+    worker: { deleteRates: high, readRates: high, clientReadRates: high, deleteTaskQueueRate: HIGH },
+    ...(values.profile ? { workerNodeArgs: ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] } : {}),
+  });
+  const seed = async () => {
+    await stack.emulator.control.reset();
+    await stack.emulator.control.seed({
+      generate: { pools, serversPerPool: perPool, scopesPerServer: 1, region: 'us-east-1', identifierPrefix: 'https://bench.example.com/' },
+    });
+    const state = await stack.emulator.control.state();
+    return state.userPools.flatMap((pool) => pool.resourceServers.map((rs) => ({ userPoolId: pool.id, identifier: rs.identifier }))).slice(0, items);
+  };
+  const poolRuns: PoolMeasurement[] = [];
+  try {
+    const withPool = values['no-pool'] !== true;
+    if (withPool) poolRuns.push(await plainPool(stack.emulator.url, await seed(), window));
+    const rows = await seed();
+    const m = await runCleanupOn(temporal, stack, {
+      rows,
+      // The run's rates at their bound: quotas are off, the workflow is what is measured.
+      limits: { rate: LIMIT_BOUNDS.maxRate, poolRate: LIMIT_BOUNDS.maxRate, window },
+      // 100,000 items take some 20 minutes on this machine.
+      timeoutMs: Math.max(900_000, items * 40),
+    });
+    const runDirectory = directoryUsage(stack.auditDir);
+    if (withPool) poolRuns.push(await plainPool(stack.emulator.url, await seed(), window));
+    const e2e = (m.endedAt - m.startedAt) / 1000;
+    const jobPerSecond = m.stats.deletes.length / e2e;
+    const poolPerSecond = poolRuns.reduce((n, p) => n + p.itemsPerSecond, 0) / poolRuns.length;
+    const events = m.chain.reduce((n, r) => n + r.historyLength, 0);
+    const jobCpu = m.cpu.workerSeconds + (m.cpu.serverSeconds ?? NaN) + m.cpu.benchSeconds;
+    const poolCpuMs = poolRuns.reduce((n, p) => n + (p.cpuSeconds * 1000) / p.items, 0) / poolRuns.length;
+    const ms = (seconds: number) => f2((seconds * 1000) / items);
+    results.ratio = { items, window, job: { ...m, stats: undefined, deletes: m.stats.deletes.length }, pool: poolRuns, jobPerSecond, poolPerSecond, ratio: jobPerSecond / poolPerSecond, events };
+    print(
+      `Scenario 5: the job against a plain promise pool (${items} items, ${pools} pools, quotas off, window ${window})`,
+      table(
+        ['run', 'result', 'seconds', 'items/s end to end', 'CPU ms per item (worker / dev server / emulator + client)', 'load average at the end'],
+        [
+          ...poolRuns.slice(0, 1).map((p) => poolRow('plain pool (before)', p, items)),
+          ['job', status(m), f1(e2e), f1(jobPerSecond), `${ms(m.cpu.workerSeconds)} / ${m.cpu.serverSeconds !== undefined ? ms(m.cpu.serverSeconds) : '-'} / ${ms(m.cpu.benchSeconds)}`, m.load.end],
+          ...poolRuns.slice(1).map((p) => poolRow('plain pool (after)', p, items)),
+        ],
+      ) +
+        `\n\n- ratio job / plain pool (mean of the two): **${f2(jobPerSecond / poolPerSecond)}**` +
+        `\n- CPU per item: job ${ms(jobCpu)} ms (all three processes), plain pool ${f2(poolCpuMs)} ms` +
+        `\n- worker peak RSS ${f1(m.peakRss.workerMb)} MB; dev server peak RSS ${m.peakRss.serverMb !== undefined ? f1(m.peakRss.serverMb) : '-'} MB` +
+        `\n- history events ${events} (${f2(events / items)} per item), ${m.chain.length} generations` +
+        `\n- run directory (audit, plan, backups, intents, outcomes, manifest): ${runDirectory}` +
+        `\n- load average at the job's start ${m.load.start}`,
+    );
+  } finally {
+    await stack.close();
+  }
+}
+
+// ---------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const cpus = os.cpus();
   console.log(`machine: ${cpus.length} cores (${cpus[0]?.model ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GB RAM, node ${process.version}`);
-  console.log(`scenarios: ${selected.join(', ')}`);
+  console.log(`scenarios: ${selected.join(', ')}; load average ${loadAverage()}`);
   const started = Date.now();
   const temporal = await startBenchTemporal();
   try {
-    const run: Record<Scenario, (t: BenchTemporal) => Promise<void>> = { raw, quotas, fairness, throttled };
+    const run: Record<Scenario, (t: BenchTemporal) => Promise<void>> = { raw, quotas, fairness, throttled, ratio };
     for (const scenario of selected) {
       const t = Date.now();
       await run[scenario](temporal);
@@ -410,7 +503,11 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+// Exits when done: a closed Temporal client can leave a handle open that keeps the process waiting.
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -29,7 +29,7 @@ export interface RateSettings {
   poolRate: number;
 }
 
-/** How much slower than the nominal rate to go, to absorb network jitter. */
+/** How much slower than the nominal rate to go, to absorb network jitter (at most a tenth of the spacing). */
 const JITTER_GUARD_MS = 5;
 const DECREASE = 0.7;
 const MIN_FACTOR = 1 / 8;
@@ -138,7 +138,10 @@ export class CognitoRateLimiter {
   }
 
   private minTime(perSecond: number): number {
-    return Math.ceil(1000 / perSecond) + JITTER_GUARD_MS;
+    const spacing = Math.ceil(1000 / perSecond);
+    // At Cognito's rates the guard is the whole 5 ms (15/s: 72 ms apart); far above
+    // them (quotas off) a fixed 5 ms would cap every rate at 166/s, so it is a tenth.
+    return spacing + Math.min(JITTER_GUARD_MS, spacing / 10);
   }
 }
 

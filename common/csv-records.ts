@@ -1,33 +1,39 @@
 /**
- * A streaming CSV tokenizer over UTF-8 bytes: comma-separated fields, double
- * quotes around values that hold commas, quotes ("") or line breaks, and
- * records ending in LF or CRLF, or in a lone CR in an old Mac file. The first
- * line break decides: in a file whose first line ends in LF or CRLF, a lone CR
- * is part of a value (validation then names it), never a silent line break
- * that would cut "abc\rdef" into a valid-looking "abc".
+ * CSV records from UTF-8 bytes, read by csv-parse (the project's CSV reader):
+ * comma-separated fields, double quotes around values that hold commas, quotes
+ * ("") or line breaks, and records ending in LF or CRLF, or in a lone CR in an
+ * old Mac file. The first line break decides: in a file whose first line ends
+ * in LF or CRLF, a lone CR is part of a value (validation then names it), never
+ * a silent line break that would cut "abc\rdef" into a valid-looking "abc".
  *
- * Why not a library: the reader must know the physical line where each record
- * starts (operators jump to it), decide itself what a '#' line means (a comment
- * before the header, an error after it), report bytes that are not UTF-8 by
- * field, refuse NUL bytes by line, and bound the memory one record may take.
+ * csv-parse tokenizes; this module adds what an operator needs around it: the
+ * physical line where each record starts (csv-parse counts every CR and LF, so
+ * a CRLF inside a quoted value would count twice), the text of '#' lines
+ * (csv-parse skips comments silently; after the header they are errors), the
+ * fields as bytes so that bytes which are not UTF-8 are reported by field, NUL
+ * bytes refused by line, and a quote left open stopped after MAX_RECORD_BYTES
+ * instead of reading the rest of the file into one value. (A long unquoted line
+ * is held until its line break, then reported as too long.)
  *
- * Lenient where a mistake cannot change which server is deleted: a quote in
- * the middle of a value (ab"c) and text after a closing quote ("ok"x) stay in
- * the value as written, where validation then names them (Cognito allows '"'
- * in neither ID).
+ * Lenient where a mistake cannot change which server is deleted
+ * (csv-parse's relax_quotes): a quote in the middle of a value (ab"c) and text
+ * after a closing quote ("ok"x) stay in the value, where validation then names
+ * them (Cognito allows '"' in neither ID).
  */
 import { isUtf8 } from 'node:buffer';
+import { parse, type CsvError, type Info, type Options, type Parser } from 'csv-parse';
+import { parse as parseRecords } from 'csv-parse/sync';
 import { InputContentError } from './input-file';
 
-/** One record (its line breaks included) may take at most this many bytes; longer ones are reported, not held. */
+/** One record (its line breaks included) may take at most this many bytes; longer ones are reported, not used. */
 export const MAX_RECORD_BYTES = 1024 * 1024;
 
-const COMMA = 0x2c;
-const QUOTE = 0x22;
 const CR = 0x0d;
 const LF = 0x0a;
-const HASH = 0x23;
 const NUL = 0x00;
+const QUOTE_HASH = Buffer.from('"#');
+const LINE_FEED = Buffer.from('\n');
+const NUL_FILLER = Buffer.from('xxxx');
 
 export interface CsvRecord {
   fields: string[];
@@ -46,219 +52,258 @@ export interface CsvEvents {
   problem(line: number, reason: string): void;
 }
 
-type RecordParse =
-  | { kind: 'record'; fields: string[]; invalidUtf8: number[] | undefined; end: number; lineBreaks: number }
-  | { kind: 'incomplete'; inQuotes: boolean; lineBreaks: number }
-  | { kind: 'unclosed' };
+/** csv-parse's parser state; not in its type definitions, read only to tell an open quote from a long line. */
+interface ParserState {
+  state?: { quoting?: boolean };
+}
 
 export class CsvRecordReader {
-  /** Bytes of a record (or '#' line) that continues in the next chunk. */
-  private carry: Buffer | undefined;
-  /** The line where the next record starts. */
+  private parser: Parser | undefined;
+  /** Bytes held until the first line break says whether a lone CR ends lines. */
+  private undecided: Buffer | undefined;
+  private crBreaks = false;
+  /**
+   * The bytes given to the parser from `windowStart` on; `windowStart` is the
+   * end of the last record, so this is what csv-parse has not finished: the
+   * '#' lines it skipped (their text is taken from here) and the record in progress.
+   */
+  private window: Buffer = Buffer.alloc(0);
+  private windowStart = 0;
+  /** File offset where the next record or '#' line starts. */
+  private recordEnd = 0;
+  /** The line where the next record or '#' line starts. */
   private line = 1;
-  /** After an over-long line: skip to its end. */
-  private skippingLine = false;
-  /** After an unclosed quote: nothing more can be read reliably. */
+  /** csv-parse's counters (every CR and LF; skipped '#' lines) as of `recordEnd`. */
+  private parserLines = 0;
+  private parserComments = 0;
+  /** After an unclosed quote or a NUL byte: nothing more can be read reliably. */
   private stopped = false;
-  /** Whether a lone CR ends a line: decided by the file's first line break. */
-  private crBreaks: boolean | undefined;
+  /** An error thrown while handling a record; csv-parse would make it a stream error, so push or end rethrows it. */
+  private failure: unknown;
+  /** A CR that ended the last chunk of a file whose lines end in LF: a line break if the file ends there. */
+  private heldCr = false;
+  /** Where the window holds '"#' (absolute offset, -1 for none), and how far that was searched. */
+  private quoteHashAt = -1;
+  private quoteHashSearchedTo = 0;
 
   constructor(private readonly events: CsvEvents) {}
 
   push(chunk: Buffer): void {
-    this.parse(chunk, false);
+    this.feed(chunk, false);
   }
 
   end(): void {
-    this.parse(Buffer.alloc(0), true);
+    this.feed(Buffer.alloc(0), true);
   }
 
-  private parse(chunk: Buffer, final: boolean): void {
+  private feed(chunk: Buffer, final: boolean): void {
     if (this.stopped) return;
-    const data = this.carry === undefined ? chunk : chunk.length === 0 ? this.carry : Buffer.concat([this.carry, chunk]);
-    this.carry = undefined;
-    const length = data.length;
-    this.crBreaks ??= lineEndsInCr(data, final);
-    if (this.crBreaks === undefined) {
-      this.carry = data;
-      return;
-    }
-    const crBreaks = this.crBreaks;
-    let position = 0;
-    while (position < length) {
-      if (this.skippingLine) {
-        const lineEnd = findLineEnd(data, position, this.line, crBreaks);
-        if (lineEnd === length) {
-          position = length;
-          break;
-        }
-        const next = afterLineBreak(data, lineEnd, final);
-        if (next === -1) break;
-        this.line++;
-        this.skippingLine = false;
-        position = next;
-        continue;
-      }
-      const byte = data[position]!;
-      if (byte === LF || (byte === CR && isLineBreak(data, position, crBreaks))) {
-        const next = afterLineBreak(data, position, final);
-        if (next === -1) break;
-        this.line++;
-        position = next;
-        continue;
-      }
-      if (byte === HASH) {
-        const lineEnd = findLineEnd(data, position, this.line, crBreaks);
-        if (lineEnd - position > MAX_RECORD_BYTES) {
-          this.events.problem(this.line, `the line is longer than ${MAX_RECORD_BYTES} bytes; it was not read`);
-          this.skippingLine = true;
-          position = lineEnd;
-          continue;
-        }
-        if (lineEnd === length && !final) break;
-        const next = lineEnd === length ? length : afterLineBreak(data, lineEnd, final);
-        if (next === -1) break;
-        this.events.hashLine(this.line, data.toString('utf8', position, lineEnd));
-        this.line++;
-        position = next;
-        continue;
-      }
-
-      const parsed = this.parseRecord(data, position, final, crBreaks);
-      if (parsed.kind === 'unclosed') {
-        this.events.problem(this.line, 'a quoted value starting on this line is never closed: the rest of the file was read into it (look for a missing closing \'"\')');
-        this.stopped = true;
+    let data = chunk;
+    if (this.parser === undefined) {
+      data = this.undecided === undefined ? chunk : Buffer.concat([this.undecided, chunk]);
+      const crBreaks = lineEndsInCr(data, final);
+      if (crBreaks === undefined) {
+        this.undecided = data;
         return;
       }
-      if (parsed.kind === 'incomplete') {
-        if (length - position <= MAX_RECORD_BYTES) break;
-        if (parsed.inQuotes) {
-          this.events.problem(
-            this.line,
-            `a quoted value starting on this line is not closed within ${MAX_RECORD_BYTES} bytes; the rest of the file was not read (look for a missing closing '"')`,
-          );
-          this.stopped = true;
-          return;
-        }
-        this.events.problem(this.line, `the record is longer than ${MAX_RECORD_BYTES} bytes; it was not read`);
-        this.line += parsed.lineBreaks;
-        this.skippingLine = true;
-        position = length;
-        break;
-      }
-      if (parsed.end - position > MAX_RECORD_BYTES) {
-        this.events.problem(this.line, `the record is longer than ${MAX_RECORD_BYTES} bytes; it was not read`);
-      } else if (!isBlankRecord(parsed.fields)) {
-        const record: CsvRecord = { fields: parsed.fields, line: this.line };
-        if (parsed.invalidUtf8 !== undefined) record.invalidUtf8 = parsed.invalidUtf8;
-        this.events.record(record);
-      }
-      this.line += parsed.lineBreaks;
-      position = parsed.end;
+      this.undecided = undefined;
+      this.crBreaks = crBreaks;
+      this.parser = this.createParser(crBreaks);
     }
-    if (position < length) this.carry = data.subarray(position);
+    const parser = this.parser;
+    if (this.heldCr) {
+      this.heldCr = false;
+      data = final && data.length === 0 ? LINE_FEED : Buffer.concat([Buffer.from([CR]), data]);
+    }
+    const nul = data.indexOf(NUL);
+    let text = nul === -1 ? data : data.subarray(0, nul);
+    if (!final && !this.crBreaks && nul === -1 && text.length > 0 && text[text.length - 1] === CR) {
+      // The old-Mac rule of a file ending in a CR: held until the next chunk says whether more follows.
+      this.heldCr = true;
+      text = text.subarray(0, text.length - 1);
+    }
+    if (text.length > 0) {
+      this.window = this.window.length === 0 ? text : Buffer.concat([this.window, text]);
+      parser.write(text);
+      this.rethrow();
+      if (this.stopped) return;
+    }
+    if (nul !== -1) {
+      // Filler in place of the NUL lets csv-parse finish the records and '#' lines
+      // before it (it looks a few bytes ahead); the record with the NUL never ends.
+      parser.write(NUL_FILLER);
+      this.rethrow();
+      if (this.stopped) return;
+      this.catchUpComments(parser.info.comment_lines);
+      this.stopped = true;
+      throw nulError(this.line + countLineBreaks(this.window, this.recordEnd - this.windowStart, this.window.length, this.crBreaks));
+    }
+    if (final) {
+      parser.end();
+      this.rethrow();
+      if (!this.stopped) this.catchUpComments(parser.info.comment_lines);
+      return;
+    }
+    this.window = this.window.subarray(this.recordEnd - this.windowStart);
+    this.windowStart = this.recordEnd;
+    this.checkUnfinishedRecord(parser);
+  }
+
+  private createParser(crBreaks: boolean): Parser {
+    const parser = parse({
+      ...tokenizing(crBreaks),
+      comment: '#',
+      comment_no_infix: true,
+      // Errors (a quote never closed) come to on_skip while parsing, not later as a stream error.
+      skip_records_with_error: true,
+      on_skip: (error) => {
+        this.guard(() => this.onParseError(error));
+        return undefined;
+      },
+      on_record: (fields, info) => {
+        this.guard(() => this.onRecord(fields, info));
+        return null; // handled here: nothing is queued in the stream
+      },
+    });
+    parser.on('error', (error) => {
+      this.failure ??= error;
+    });
+    return parser;
+  }
+
+  private guard(handle: () => void): void {
+    if (this.stopped) return;
+    try {
+      handle();
+    } catch (error) {
+      this.failure ??= error;
+      this.stopped = true;
+    }
+  }
+
+  private rethrow(): void {
+    if (this.failure === undefined) return;
+    this.stopped = true;
+    throw this.failure;
+  }
+
+  private onRecord(parsed: string[], info: Info): void {
+    this.catchUpComments(info.comment_lines);
+    const line = this.line;
+    const bytes = info.bytes - this.recordEnd;
+    const fields = bytes <= MAX_RECORD_BYTES && this.holdsQuoteHash(this.recordEnd, info.bytes) ? this.readAsWritten(parsed, info.bytes) : parsed;
+    // csv-parse counts a line for every CR and LF (a '#' line's count is already added); one line means no value holds a line break.
+    const lineBreaks = info.lines - this.parserLines === 1 ? 0 : countLineBreaksInFields(fields, this.crBreaks);
+    this.line += lineBreaks + 1;
+    this.recordEnd = info.bytes;
+    this.parserLines = info.lines;
+    if (bytes > MAX_RECORD_BYTES) {
+      this.events.problem(line, `the record is longer than ${MAX_RECORD_BYTES} bytes; it was not read`);
+      return;
+    }
+    if (isBlankRecord(fields)) return;
+    const texts: string[] = new Array<string>(fields.length);
+    let invalidUtf8: number[] | undefined;
+    for (let index = 0; index < fields.length; index++) {
+      const field = fieldText(fields[index]!);
+      if (!field.valid) (invalidUtf8 ??= []).push(index);
+      texts[index] = field.text;
+    }
+    const record: CsvRecord = { fields: texts, line };
+    if (invalidUtf8 !== undefined) record.invalidUtf8 = invalidUtf8;
+    this.events.record(record);
   }
 
   /**
-   * One record starting at `start`: its fields, where it ends (after its line
-   * break) and how many line breaks it spans; or 'incomplete' when the data
-   * ends before the record does and more may come.
+   * Whether the bytes from `start` to `end` (absolute offsets) hold '"#'. csv-parse's
+   * comment option changes two readings there: a quote followed by '#' closes a
+   * quoted value ("ab"#c reads as ab#c, hiding the quote validation must see) and
+   * '""#' at the start of a record makes the rest of the line a comment.
    */
-  private parseRecord(data: Buffer, start: number, final: boolean, crBreaks: boolean): RecordParse {
-    const length = data.length;
-    const fields: string[] = [];
-    let invalidUtf8: number[] | undefined;
-    let lineBreaks = 0;
-    let index = start;
-
-    for (;;) {
-      const fieldStart = index;
-      if (index < length && data[index] === QUOTE) {
-        // A quoted value: "" is a quote, line breaks are part of the value (CRLF kept as LF).
-        const parts: string[] = [];
-        let valid = true;
-        let segmentStart = index + 1;
-        let high = false;
-        index++;
-        for (;;) {
-          if (index >= length) {
-            if (!final) return { kind: 'incomplete', inQuotes: true, lineBreaks };
-            return { kind: 'unclosed' };
-          }
-          const byte = data[index]!;
-          if (byte === QUOTE) {
-            if (index + 1 >= length && !final) return { kind: 'incomplete', inQuotes: true, lineBreaks };
-            const segment = decode(data, segmentStart, index, high);
-            valid &&= segment.valid;
-            parts.push(segment.text);
-            high = false;
-            if (data[index + 1] === QUOTE) {
-              parts.push('"');
-              index += 2;
-              segmentStart = index;
-              continue;
-            }
-            index++;
-            break;
-          }
-          if (byte === CR) {
-            if (index + 1 >= length && !final) return { kind: 'incomplete', inQuotes: true, lineBreaks };
-            if (crBreaks || data[index + 1] === LF) lineBreaks++;
-            if (data[index + 1] === LF) {
-              const segment = decode(data, segmentStart, index, high);
-              valid &&= segment.valid;
-              parts.push(segment.text);
-              high = false;
-              segmentStart = index + 1; // keep the LF
-              index += 2;
-              continue;
-            }
-          } else if (byte === LF) {
-            lineBreaks++;
-          } else if (byte === NUL) {
-            throw nulError(this.line + lineBreaks);
-          } else if (byte >= 0x80) {
-            high = true;
-          }
-          index++;
-        }
-        // After the closing quote: a separator, a line break or the end; anything else keeps the field as written.
-        if (index < length && data[index] !== COMMA && data[index] !== LF && !(data[index] === CR && isLineBreak(data, index, crBreaks))) {
-          const end = findFieldEnd(data, index, this.line + lineBreaks, crBreaks);
-          if (end === length && !final) return { kind: 'incomplete', inQuotes: false, lineBreaks };
-          const raw = decode(data, fieldStart, end, true);
-          if (!raw.valid) (invalidUtf8 ??= []).push(fields.length);
-          fields.push(raw.text);
-          index = end;
-        } else {
-          if (index >= length && !final) return { kind: 'incomplete', inQuotes: false, lineBreaks };
-          if (!valid) (invalidUtf8 ??= []).push(fields.length);
-          fields.push(parts.length === 1 ? parts[0]! : parts.join(''));
-        }
-      } else {
-        const end = findFieldEnd(data, index, this.line + lineBreaks, crBreaks);
-        if (end === length && !final) return { kind: 'incomplete', inQuotes: false, lineBreaks };
-        if (!hasHighByte(data, index, end)) {
-          fields.push(data.toString('latin1', index, end));
-        } else {
-          const field = decode(data, index, end, true);
-          if (!field.valid) (invalidUtf8 ??= []).push(fields.length);
-          fields.push(field.text);
-        }
-        index = end;
+  private holdsQuoteHash(start: number, end: number): boolean {
+    if (this.quoteHashAt < start) {
+      const windowEnd = this.windowStart + this.window.length;
+      const from = Math.max(start, this.quoteHashSearchedTo);
+      if (this.quoteHashAt === -1 && from >= end - 1) return false;
+      const index = this.window.indexOf(QUOTE_HASH, from - this.windowStart);
+      if (index === -1) {
+        this.quoteHashAt = -1;
+        this.quoteHashSearchedTo = Math.max(from, windowEnd - 1);
+        return false;
       }
+      this.quoteHashAt = this.windowStart + index;
+      this.quoteHashSearchedTo = this.quoteHashAt;
+    }
+    return this.quoteHashAt + 2 <= end;
+  }
 
-      if (index >= length) return { kind: 'record', fields, invalidUtf8, end: length, lineBreaks };
-      const separator = data[index]!;
-      if (separator === COMMA) {
-        index++;
-        continue;
-      }
-      const next = afterLineBreak(data, index, final);
-      if (next === -1) return { kind: 'incomplete', inQuotes: false, lineBreaks };
-      return { kind: 'record', fields, invalidUtf8, end: next, lineBreaks: lineBreaks + 1 };
+  /** The record read again without the comment option, from its bytes; as csv-parse gave it when that is not one record. */
+  private readAsWritten(parsed: string[], end: number): string[] {
+    const bytes = this.window.subarray(this.recordEnd - this.windowStart, end - this.windowStart);
+    try {
+      const records = parseRecords(bytes, tokenizing(this.crBreaks)) as string[][];
+      return records.length === 1 ? records[0]! : parsed;
+    } catch {
+      return parsed; // '""#' then a quote opened later on the line: the line reads as csv-parse gave it
     }
   }
+
+  private onParseError(error: CsvError | undefined): void {
+    this.catchUpComments(this.parser!.info.comment_lines);
+    this.stopped = true;
+    if (error?.code === 'CSV_QUOTE_NOT_CLOSED') {
+      this.events.problem(this.line, 'a quoted value starting on this line is never closed: the rest of the file was read into it (look for a missing closing \'"\')');
+      return;
+    }
+    this.events.problem(this.line, `cannot be read as CSV: ${error?.message ?? 'unknown error'}`);
+  }
+
+  /** Hands on the '#' lines csv-parse skipped since the last record, with their text, taken from the window. */
+  private catchUpComments(parserComments: number): void {
+    let position = this.recordEnd - this.windowStart;
+    for (; this.parserComments < parserComments; this.parserComments++) {
+      const lineEnd = findLineEnd(this.window, position, this.crBreaks);
+      if (lineEnd - position > MAX_RECORD_BYTES) {
+        this.events.problem(this.line, `the line is longer than ${MAX_RECORD_BYTES} bytes; it was not read`);
+      } else {
+        this.events.hashLine(this.line, this.window.toString('utf8', position, lineEnd));
+      }
+      position = afterLineBreak(this.window, lineEnd);
+      this.line++;
+      this.parserLines++;
+    }
+    this.recordEnd = this.windowStart + position;
+  }
+
+  /**
+   * A record still unfinished after more than MAX_RECORD_BYTES: inside quotes it
+   * is a quote never closed, and reading on would take the rest of the file into
+   * one value; a long unquoted line ends at its line break and is reported then.
+   */
+  private checkUnfinishedRecord(parser: Parser): void {
+    if (this.window.length <= MAX_RECORD_BYTES) return;
+    this.catchUpComments(parser.info.comment_lines);
+    const unfinished = this.window.length - (this.recordEnd - this.windowStart);
+    if (unfinished <= MAX_RECORD_BYTES || (parser as ParserState).state?.quoting !== true) return;
+    this.stopped = true;
+    this.events.problem(
+      this.line,
+      `a quoted value starting on this line is not closed within ${MAX_RECORD_BYTES} bytes; the rest of the file was not read (look for a missing closing '"')`,
+    );
+  }
+}
+
+/** csv-parse's options for this file's records: bytes, lenient quotes, any number of fields. */
+function tokenizing(crBreaks: boolean): Options {
+  return {
+    // One character per byte, so that a field which is not UTF-8 is reported by name
+    // instead of read as U+FFFD (Latin-1 maps bytes to characters one to one, and is
+    // the fastest way out of csv-parse: its `encoding: null` copies every field twice).
+    encoding: 'latin1',
+    record_delimiter: crBreaks ? ['\r\n', '\r', '\n'] : ['\r\n', '\n'],
+    relax_quotes: true,
+    relax_column_count: true,
+  };
 }
 
 /**
@@ -282,48 +327,70 @@ export function lineEndsInCr(data: Buffer, final: boolean): boolean | undefined 
   return final ? true : undefined;
 }
 
-/** The index of the next ',' or line break at or after `start`, or the data's length. Refuses NUL bytes. */
-function findFieldEnd(data: Buffer, start: number, line: number, crBreaks: boolean): number {
-  let index = start;
-  const length = data.length;
-  while (index < length) {
-    const byte = data[index]!;
-    if (byte === COMMA || byte === LF || (byte === CR && isLineBreak(data, index, crBreaks))) return index;
-    if (byte === NUL) throw nulError(line);
-    index++;
-  }
-  return length;
-}
-
-/** The index of the next line break at or after `start`, or the data's length. Refuses NUL bytes. */
-function findLineEnd(data: Buffer, start: number, line: number, crBreaks: boolean): number {
-  let index = start;
-  const length = data.length;
-  while (index < length) {
+/** The index of the next line break at or after `start`, or the data's length. */
+function findLineEnd(data: Buffer, start: number, crBreaks: boolean): number {
+  for (let index = start; index < data.length; index++) {
     const byte = data[index]!;
     if (byte === LF || (byte === CR && isLineBreak(data, index, crBreaks))) return index;
-    if (byte === NUL) throw nulError(line);
-    index++;
   }
-  return length;
+  return data.length;
 }
 
-/** The index after the line break at `index` (LF, CRLF or CR); -1 when a CR ends the data and an LF may follow. */
-function afterLineBreak(data: Buffer, index: number, final: boolean): number {
-  if (data[index] === LF) return index + 1;
-  if (index + 1 >= data.length) return final ? index + 1 : -1;
-  return data[index + 1] === LF ? index + 2 : index + 1;
+/** The index after the line break at `index` (LF, CRLF or CR), or the data's length. */
+function afterLineBreak(data: Buffer, index: number): number {
+  if (index >= data.length) return data.length;
+  return data[index] === CR && data[index + 1] === LF ? index + 2 : index + 1;
 }
 
-function hasHighByte(data: Buffer, start: number, end: number): boolean {
-  for (let index = start; index < end; index++) if (data[index]! >= 0x80) return true;
-  return false;
+/** Line breaks in `data` from `start` to `end`: LF, CRLF (one), and a lone CR in a CR file. */
+function countLineBreaks(data: Buffer, start: number, end: number, crBreaks: boolean): number {
+  let count = 0;
+  for (let index = start; index < end; index++) {
+    const byte = data[index]!;
+    if (byte === LF) count++;
+    else if (byte === CR) {
+      if (data[index + 1] === LF) {
+        count++;
+        index++;
+      } else if (crBreaks) count++;
+    }
+  }
+  return count;
 }
 
-/** The bytes as text; `valid` is false when they are not UTF-8 (the text then holds U+FFFD for display only). */
-function decode(data: Buffer, start: number, end: number, high: boolean): { text: string; valid: boolean } {
-  if (!high) return { text: data.toString('latin1', start, end), valid: true };
-  return { text: data.toString('utf8', start, end), valid: isUtf8(data.subarray(start, end)) };
+function countLineBreaksInFields(fields: string[], crBreaks: boolean): number {
+  let count = 0;
+  for (const field of fields) {
+    for (let index = 0; index < field.length; index++) {
+      const code = field.charCodeAt(index);
+      if (code === LF) count++;
+      else if (code === CR) {
+        if (field.charCodeAt(index + 1) === LF) {
+          count++;
+          index++;
+        } else if (crBreaks) count++;
+      }
+    }
+  }
+  return count;
+}
+
+const NOT_ASCII = /[\x80-\xff]/;
+
+/**
+ * A field's text from its bytes as Latin-1; `valid` is false when the bytes are not
+ * UTF-8 (the text then holds U+FFFD for display only). A CRLF inside a quoted value is kept as LF.
+ */
+function fieldText(latin1: string): { text: string; valid: boolean } {
+  let text = latin1;
+  let valid = true;
+  if (NOT_ASCII.test(latin1)) {
+    const bytes = Buffer.from(latin1, 'latin1');
+    text = bytes.toString('utf8');
+    valid = isUtf8(bytes);
+  }
+  if (text.includes('\r\n')) text = text.replace(/\r\n/g, '\n');
+  return { text, valid };
 }
 
 function isBlankRecord(fields: string[]): boolean {

@@ -1,17 +1,31 @@
 /** Small file helpers shared by the activities and the CLI. */
 import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { SharedSync } from './shared-sync';
 
 function tempFor(file: string): string {
   return `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
 }
 
+/**
+ * Writes the file, making its directory only when it is missing: one call
+ * instead of a mkdir per file, for the per-item files of a run.
+ */
+async function writeFileInDirectory(file: string, content: string): Promise<void> {
+  try {
+    await writeFile(file, content);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, content);
+  }
+}
+
 /** Temp file + rename: a reader never sees half a file, and a retry simply overwrites. */
 export async function writeFileAtomically(file: string, content: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
   const temp = tempFor(file);
   try {
-    await writeFile(temp, content);
+    await writeFileInDirectory(temp, content);
     await rename(temp, file);
   } catch (err) {
     // A full disk must not also keep the half-written temp file.
@@ -20,30 +34,33 @@ export async function writeFileAtomically(file: string, content: string): Promis
   }
 }
 
+const directorySyncs = new Map<string, SharedSync>();
+
 /**
- * Like writeFileAtomically, and on the disk itself before it returns: the
- * content is fsync'd before the rename, and the directory after it.
+ * A marker file whose existence is what counts (its content is for a person):
+ * written in place, no temp file, and its directory entry made durable by an
+ * fsync of the directory that concurrent callers in that directory share.
  */
-export async function writeFileDurably(file: string, content: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const temp = tempFor(file);
-  try {
-    const handle = await open(temp, 'w');
-    try {
-      await handle.writeFile(content);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, file);
-  } catch (err) {
-    await rm(temp, { force: true }).catch(() => undefined);
-    throw err;
+export async function createFileDurably(file: string, content: string): Promise<void> {
+  const directory = path.dirname(file);
+  await writeFileInDirectory(file, content);
+  let syncs = directorySyncs.get(directory);
+  if (syncs === undefined) {
+    syncs = new SharedSync(() => syncDirectory(directory));
+    directorySyncs.set(directory, syncs);
   }
-  const dir = await open(path.dirname(file), 'r');
   try {
-    await dir.sync();
+    await syncs.request();
   } finally {
-    await dir.close();
+    if (syncs.idle && directorySyncs.get(directory) === syncs) directorySyncs.delete(directory);
+  }
+}
+
+async function syncDirectory(directory: string): Promise<void> {
+  const handle = await open(directory, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }

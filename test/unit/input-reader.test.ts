@@ -225,6 +225,24 @@ describe('readInputFile: CSV', () => {
     ]);
   });
 
+  it("keeps a quote followed by '#' in the value, counts a CRLF inside quotes as one line, and ends a last line on a lone CR", async () => {
+    // '"#' is where csv-parse's comment option would close a quote silently ("a"#b read as a#b).
+    const file = await writeInput(
+      'quote-hash.csv',
+      ['userPoolId,identifier,note', `${POOL},"https://a.example.com"#frag,x`, `"""#x",b,y`, `${POOL},c,"two\r\nlines"`, `# after`, `${POOL},d,z\r`].join('\n'),
+    );
+    const parsed = await readInputFile(file);
+    expect(parsed.items.map((item) => [item.identifier, item.row, item.extra])).toEqual([
+      ['c', 4, { note: 'two\nlines' }],
+      ['d', 7, { note: 'z' }],
+    ]);
+    expect(errorsOf(parsed.errors)).toEqual([
+      { row: 2, column: 'identifier', reason: '"\\"https://a.example.com\\"#frag" contains \'"\' at position 1, which Cognito does not allow' },
+      { row: 3, column: 'userPoolId', reason: expect.stringContaining('contains \'"\' at position 1') },
+      { row: 6, reason: expect.stringMatching(/^starts with '#': a comment line after the header is not allowed .*: "# after"/) },
+    ]);
+  });
+
   it('reports every validation failure with its row and column, and reads on', async () => {
     const file = path.join(FIXTURES, 'messy.csv');
     const parsed = await readInputFile(file);

@@ -1,0 +1,329 @@
+/**
+ * A benchmark stack whose worker is a process of its own (bench/bench-worker.ts,
+ * i.e. `createCleanupWorker`), so the worker's CPU time and peak RSS are
+ * measured apart from the emulator and the client, which run in this process.
+ * Used by the `ratio` scenario of bench/cleanup-throughput.ts and by
+ * bench/large-run.ts; bench/cleanup-harness.ts keeps the in-process stack.
+ *
+ * Also the yardstick the job is compared with: a plain promise pool that makes
+ * the same two Cognito calls per item (DescribeResourceServer, then
+ * DeleteResourceServer) through the same SDK clients against the same emulator.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { DeleteResourceServerCommand, DescribeResourceServerCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { startEmulator, DEFAULT_TEST_CREDENTIALS, type EmulatorOptions, type EmulatorStats, type RunningEmulator } from '../emulator';
+import { CognitoClients } from '../cognito/clients';
+import type { RateSettings } from '../cognito/rate-limiter';
+import { sha256File } from '../common/plan-file';
+import type { Limits } from '../common/types';
+import { cleanupWorkflow, type CleanupInput, type CleanupSummary } from '../workflows/cleanup';
+import { chainOf, cpuSeconds, useEmulatorCredentials, type BenchTemporal, type ChainRun } from './cleanup-harness';
+import type { BenchWorkerConfig } from './bench-worker';
+
+const REPO_ROOT = path.resolve(__dirname, '..');
+
+// ---------------------------------------------------------------------------
+// Process measurements (Linux /proc)
+// ---------------------------------------------------------------------------
+
+/** Peak resident set size of a live process so far (VmHWM), in MB; NaN when unknown. */
+export function peakRssMb(pid: number): number {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** The 1-minute load average, as `uptime` shows it. */
+export function loadAverage(): string {
+  return os.loadavg().map((n) => n.toFixed(2)).join(' / ');
+}
+
+/** Total size of the files under a directory, in bytes, and how many there are. */
+export async function directorySize(dir: string): Promise<{ bytes: number; files: number }> {
+  let bytes = 0;
+  let files = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    bytes += (await stat(path.join(entry.parentPath, entry.name))).size;
+    files += 1;
+  }
+  return { bytes, files };
+}
+
+// ---------------------------------------------------------------------------
+// The worker process
+// ---------------------------------------------------------------------------
+
+export interface WorkerRates {
+  deleteRates: RateSettings;
+  readRates: RateSettings;
+  clientReadRates: RateSettings;
+  deleteTaskQueueRate: number;
+  maxConcurrentActivities?: number;
+}
+
+export interface WorkerProcess {
+  pid: number;
+  child: ChildProcess;
+  /** Resolves once the worker polls. */
+  ready: Promise<void>;
+  /** SIGTERM and wait: running activities finish, a --cpu-prof profile is written. */
+  stop(): Promise<void>;
+  /** SIGKILL and wait: a crash. */
+  kill(): Promise<void>;
+  exited: Promise<number | null>;
+}
+
+export function startWorkerProcess(config: BenchWorkerConfig, nodeArgs: string[] = []): WorkerProcess {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(REPO_ROOT, 'bench', 'bench-worker.ts')], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      BENCH_WORKER: JSON.stringify(config),
+      AWS_ACCESS_KEY_ID: DEFAULT_TEST_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: DEFAULT_TEST_CREDENTIALS.secretAccessKey,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4_000)));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+    void exited.then((code) => reject(new Error(`the bench worker exited (${code}) before it was ready:\n${stderr}`)));
+  });
+  ready.catch(() => undefined);
+  return {
+    pid: child.pid!,
+    child,
+    ready,
+    exited,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+    async kill() {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------
+// The stack: in-process emulator, worker process
+// ---------------------------------------------------------------------------
+
+export interface ProcessStack {
+  emulator: RunningEmulator;
+  taskQueue: string;
+  tmpDir: string;
+  auditDir: string;
+  worker: WorkerProcess;
+  /** Starts a new worker process (after `worker.kill()`, say) and waits until it polls. */
+  restartWorker(): Promise<WorkerProcess>;
+  close(): Promise<void>;
+}
+
+export async function startProcessStack(
+  temporal: BenchTemporal,
+  options: { emulator: EmulatorOptions; worker: WorkerRates; workerNodeArgs?: string[] },
+): Promise<ProcessStack> {
+  useEmulatorCredentials();
+  const emulator = await startEmulator({ port: 0, ...options.emulator });
+  const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'rs-cleanup-bench-'));
+  const auditDir = path.join(tmpDir, 'audit');
+  const taskQueue = `bench-${randomUUID()}`;
+  const config: BenchWorkerConfig = {
+    address: temporal.server.address,
+    namespace: temporal.server.namespace,
+    taskQueue,
+    activities: {
+      cognito: { endpoint: emulator.url },
+      auditDir,
+      deleteRates: options.worker.deleteRates,
+      readRates: options.worker.readRates,
+      clientReadRates: options.worker.clientReadRates,
+    },
+    deleteTaskQueueRate: options.worker.deleteTaskQueueRate,
+    ...(options.worker.maxConcurrentActivities !== undefined ? { maxConcurrentActivities: options.worker.maxConcurrentActivities } : {}),
+  };
+  const stack: ProcessStack = {
+    emulator,
+    taskQueue,
+    tmpDir,
+    auditDir,
+    worker: startWorkerProcess(config, options.workerNodeArgs),
+    async restartWorker() {
+      stack.worker = startWorkerProcess(config, options.workerNodeArgs);
+      await stack.worker.ready;
+      return stack.worker;
+    },
+    async close() {
+      await stack.worker.stop();
+      await emulator.close();
+      await rm(tmpDir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await stack.worker.ready;
+  } catch (err) {
+    await stack.close();
+    throw err;
+  }
+  return stack;
+}
+
+// ---------------------------------------------------------------------------
+// One run, measured
+// ---------------------------------------------------------------------------
+
+export interface ProcessRunOptions {
+  rows: { userPoolId: string; identifier: string }[];
+  limits: Limits;
+  timeoutMs: number;
+  pageSize?: number;
+  continueAsNewAfterEvents?: number;
+  /** Called once the run has started (to kill the worker mid-run, say). */
+  during?: (handle: { workflowId: string }) => Promise<void>;
+}
+
+export interface ProcessRunMeasurement {
+  workflowId: string;
+  items: number;
+  startedAt: number;
+  endedAt: number;
+  timedOut: boolean;
+  summary?: CleanupSummary;
+  stats: EmulatorStats;
+  chain: ChainRun[];
+  /** CPU seconds over the run: the worker process(es), the dev server, this process (emulator + client). */
+  cpu: { workerSeconds: number; serverSeconds?: number; benchSeconds: number };
+  /** Peak RSS in MB at the end of the run: the last worker process (its whole life) and the dev server's. */
+  peakRss: { workerMb: number; serverMb?: number };
+  /** The 1/5/15-minute load averages at the start and at the end. */
+  load: { start: string; end: string };
+}
+
+export async function runCleanupOn(temporal: BenchTemporal, stack: ProcessStack, run: ProcessRunOptions): Promise<ProcessRunMeasurement> {
+  const workflowId = `bench-${randomUUID()}`;
+  const inputPath = path.join(stack.tmpDir, `${workflowId}.csv`);
+  await writeFile(inputPath, ['userPoolId,identifier', ...run.rows.map((r) => `${r.userPoolId},${r.identifier}`)].join('\n') + '\n');
+  const input: CleanupInput = {
+    source: { path: inputPath, sha256: await sha256File(inputPath) },
+    execute: true,
+    limits: run.limits,
+    ...(run.pageSize !== undefined ? { pageSize: run.pageSize } : {}),
+    ...(run.continueAsNewAfterEvents !== undefined ? { continueAsNewAfterEvents: run.continueAsNewAfterEvents } : {}),
+  };
+  await stack.emulator.control.resetStats();
+  const load = { start: loadAverage(), end: '' };
+  // Worker CPU: every worker process of the run (a restart adds a new one).
+  let workerCpu = 0;
+  let counted = stack.worker;
+  let counterBase = cpuSeconds(counted.pid);
+  const countWorker = () => {
+    if (counted !== stack.worker) {
+      counted = stack.worker;
+      counterBase = 0;
+    }
+    const now = cpuSeconds(counted.pid);
+    if (Number.isFinite(now)) {
+      workerCpu += now - counterBase;
+      counterBase = now;
+    }
+  };
+  const sampler = setInterval(countWorker, 200);
+  const benchBefore = cpuSeconds(process.pid);
+  const serverBefore = temporal.serverPid !== undefined ? cpuSeconds(temporal.serverPid) : undefined;
+  const startedAt = Date.now();
+  const handle = await temporal.client.workflow.start(cleanupWorkflow, { taskQueue: stack.taskQueue, workflowId, args: [input] });
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), run.timeoutMs)));
+  const during = run.during?.({ workflowId });
+  const outcome = await Promise.race([handle.result(), timeout]);
+  clearTimeout(timer);
+  const endedAt = Date.now();
+  await during;
+  countWorker();
+  clearInterval(sampler);
+  const cpu = {
+    workerSeconds: workerCpu,
+    benchSeconds: cpuSeconds(process.pid) - benchBefore,
+    ...(serverBefore !== undefined ? { serverSeconds: cpuSeconds(temporal.serverPid!) - serverBefore } : {}),
+  };
+  const peakRss = {
+    workerMb: peakRssMb(stack.worker.pid),
+    ...(temporal.serverPid !== undefined ? { serverMb: peakRssMb(temporal.serverPid) } : {}),
+  };
+  load.end = loadAverage();
+  const timedOut = outcome === 'timeout';
+  if (timedOut) await handle.terminate('benchmark time bound reached').catch(() => undefined);
+  return {
+    workflowId,
+    items: run.rows.length,
+    startedAt,
+    endedAt,
+    timedOut,
+    ...(timedOut ? {} : { summary: outcome as CleanupSummary }),
+    stats: await stack.emulator.control.stats(),
+    chain: await chainOf(temporal.client, workflowId),
+    cpu,
+    peakRss,
+    load,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// The yardstick: a plain promise pool
+// ---------------------------------------------------------------------------
+
+export interface PoolMeasurement {
+  items: number;
+  deleted: number;
+  failed: number;
+  seconds: number;
+  itemsPerSecond: number;
+  /** CPU seconds of this process over the pool: the pool, the SDK and the emulator. */
+  cpuSeconds: number;
+  load: string;
+}
+
+/**
+ * Describe then Delete every item, `concurrency` at a time, through the same
+ * SDK clients (cognito/clients.ts) as the worker: what the same calls cost
+ * with no workflow, no audit and no limiter around them.
+ */
+export async function plainPool(emulatorUrl: string, rows: { userPoolId: string; identifier: string }[], concurrency: number): Promise<PoolMeasurement> {
+  useEmulatorCredentials();
+  const clients = new CognitoClients({ endpoint: emulatorUrl });
+  let next = 0;
+  let deleted = 0;
+  let failed = 0;
+  const cpuBefore = cpuSeconds(process.pid);
+  const startedAt = Date.now();
+  const lane = async () => {
+    while (next < rows.length) {
+      const { userPoolId, identifier } = rows[next++]!;
+      const client = clients.forUserPool(userPoolId);
+      try {
+        await client.send(new DescribeResourceServerCommand({ UserPoolId: userPoolId, Identifier: identifier }));
+        await client.send(new DeleteResourceServerCommand({ UserPoolId: userPoolId, Identifier: identifier }));
+        deleted += 1;
+      } catch {
+        failed += 1;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, lane));
+  const seconds = (Date.now() - startedAt) / 1000;
+  clients.destroy();
+  return { items: rows.length, deleted, failed, seconds, itemsPerSecond: deleted / seconds, cpuSeconds: cpuSeconds(process.pid) - cpuBefore, load: loadAverage() };
+}
