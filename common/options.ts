@@ -134,6 +134,8 @@ export const WORKER_DEFAULTS = {
   readPoolRate: COGNITO_QUOTAS.perPoolPerOperationPerSecond,
   clientReadRate: COGNITO_QUOTAS.clientReadPerSecond,
   clientReadPoolRate: COGNITO_QUOTAS.perPoolPerOperationPerSecond,
+  /** ListUserPools (discover --all-pools): UserPoolRead, a category rs-cleanup barely uses; kept modest. */
+  userPoolReadRate: 5,
   /** The deletes queue's server-side rate limit, as a share of the delete rate (see worker/config.ts). */
   taskQueueRateShare: 0.8,
 } as const;
