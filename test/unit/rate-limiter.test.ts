@@ -47,38 +47,42 @@ describe('CognitoRateLimiter on a fake clock', () => {
     for (const pool of ['big', ...Array.from({ length: 10 }, (_, p) => `small-${p}`)]) {
       expect(busiestWindow(starts, SECOND, (s) => s.userPoolId === pool)).toBeLessThanOrEqual(5);
     }
-    // The pool with the most waiting is served first and at its full rate: 5 in every window, each the moment its slot frees.
+    // The pool with the most waiting is served first and at its full rate: 5 starts in every window, the first at once.
     const big = starts.filter((s) => s.userPoolId === 'big').map((s) => s.at);
-    expect(big).toEqual(Array.from({ length: 40 }, (_, i) => Math.floor(i / 5) * SECOND));
-    // The key too: 15 in every window while 15 can start.
-    const perWindow = new Map<number, number>();
-    for (const s of starts) perWindow.set(s.at, (perWindow.get(s.at) ?? 0) + 1);
-    expect([...perWindow.values()].slice(0, 6)).toEqual([15, 15, 15, 15, 15, 15]);
+    expect(big[0]).toBe(0);
+    expect(Array.from({ length: 8 }, (_, w) => big.filter((at) => at >= w * SECOND && at < (w + 1) * SECOND).length)).toEqual([5, 5, 5, 5, 5, 5, 5, 5]);
+    // The key too: 15 in every window while 15 can start, one every 67 ms (1010 / 15, in whole ms).
+    const perWindow = Array.from({ length: 6 }, (_, w) => starts.filter((s) => s.at >= w * SECOND && s.at < (w + 1) * SECOND).length);
+    expect(perWindow).toEqual([15, 15, 15, 15, 15, 15]);
+    const times = starts.map((s) => s.at);
+    expect(times.slice(1, 15).every((at, i) => at - times[i]! >= 67)).toBe(true);
   });
 
-  it('counts sliding windows, not calendar seconds: a call starts when the oldest start leaves the window', async () => {
+  it('spreads starts evenly, from the last start: a call that comes late starts at once', async () => {
     const { clock, starts, limiter } = setup({ rate: 2, poolRate: 2 });
     const first = limiter.schedule('p', instant);
-    await clock.advance(300);
+    await clock.advance(800);
     const second = limiter.schedule('p', instant);
     const third = limiter.schedule('p', instant);
     await clock.runAll();
     await Promise.all([first, second, third]);
-    expect(starts.map((s) => s.at)).toEqual([0, 300, SECOND]);
+    // The second waited for no one (its even spacing, 505 ms, had passed); the third waits for its spacing after the second.
+    expect(starts.map((s) => s.at)).toEqual([0, 800, 1305]);
   });
 
   it('applies a new budget to the next call, and never to calls already started', async () => {
     const { clock, starts, limiter } = setup({ rate: 10, poolRate: 10 });
     const calls = Array.from({ length: 14 }, () => limiter.schedule('p', instant));
-    await clock.advance(0);
+    await clock.advance(SECOND - 1);
     expect(starts).toHaveLength(10);
     limiter.setBudget({ rate: 2, poolRate: 10 });
-    await clock.advance(SECOND);
-    // The window holds 10 starts of the last second; at 2/s the next start waits for them to leave: 2 per window from now.
-    expect(starts).toHaveLength(12);
     await clock.runAll();
     await Promise.all(calls);
-    expect(starts.slice(10).map((s) => s.at)).toEqual([SECOND, SECOND, 2 * SECOND, 2 * SECOND]);
+    // At 2/s: at most 2 starts in any window, counting the 10 before the change, and 505 ms apart.
+    const after = starts.slice(10).map((s) => s.at);
+    // The first waits for the 9th of the old starts (808 ms) to leave the window, then one every 505 ms.
+    expect(after).toEqual([808 + SECOND, 808 + SECOND + 505, 808 + 2 * SECOND, 808 + 2 * SECOND + 505]);
+    expect(busiestWindow(starts.slice(8), SECOND)).toBe(2);
     expect(windowOf(2, GUARD)).toEqual({ slots: 2, ms: SECOND });
     expect(windowOf(0.5, GUARD)).toEqual({ slots: 1, ms: 2000 + GUARD });
     expect(windowOf(7.5, GUARD)).toEqual({ slots: 7, ms: SECOND });
@@ -92,10 +96,9 @@ describe('CognitoRateLimiter on a fake clock', () => {
     await clock.runAll();
     await Promise.all(calls);
     expect(busiestWindow(starts, SECOND)).toBeLessThanOrEqual(10);
-    // run-a came first and had the first window to itself; from the next one on, while both wait, 5 starts each.
-    expect(starts.filter((s) => s.at === 0).every((s) => s.share === 'run-a')).toBe(true);
-    for (let w = 1; w < 11; w++) {
-      const inWindow = starts.filter((s) => s.at === w * SECOND);
+    // While both wait, each window holds 5 starts of each, alternating.
+    for (let w = 0; w < 11; w++) {
+      const inWindow = starts.filter((s) => s.at >= w * SECOND && s.at < (w + 1) * SECOND);
       expect(inWindow.filter((s) => s.share === 'run-a')).toHaveLength(5);
       expect(inWindow.filter((s) => s.share === 'run-b')).toHaveLength(5);
     }
@@ -122,14 +125,13 @@ describe('CognitoRateLimiter on a fake clock', () => {
   it("takes a run's new caps from its next call: the calls already waiting follow them", async () => {
     const { clock, starts, limiter } = setup({ rate: 15, poolRate: 5 });
     const calls = Array.from({ length: 20 }, (_, i) => limiter.schedule(`p-${i % 5}`, instant, { share: 'run', caps: { rate: 10 } }));
-    await clock.advance(0);
+    await clock.advance(SECOND - 1);
     expect(starts).toHaveLength(10);
     calls.push(limiter.schedule('p-0', instant, { share: 'run', caps: { rate: 2 } }));
-    await clock.advance(SECOND);
-    expect(starts).toHaveLength(12);
     await clock.runAll();
     await Promise.all(calls);
-    expect(busiestWindow(starts.slice(10), SECOND)).toBe(2);
+    // From then on, at most 2 starts in any window: the 10 earlier ones included.
+    expect(busiestWindow(starts.slice(8), SECOND)).toBe(2);
   });
 
   it('reads a few random throttles as noise and keeps the rate', async () => {
@@ -147,8 +149,8 @@ describe('CognitoRateLimiter on a fake clock', () => {
     // Half of the calls throttled: someone else uses the quota.
     const calls: Promise<unknown>[] = [];
     for (let i = 0; i < 40; i++) calls.push(limiter.schedule('p', i % 2 === 0 ? throttled : instant).catch(() => undefined));
-    await clock.advance(0);
-    expect(limiter.currentRate()).toBeCloseTo(8); // one cut for the whole burst of 10
+    await clock.advance(SECOND - 1);
+    expect(limiter.currentRate()).toBeCloseTo(8); // one cut for the first 10 outcomes, half of them throttled
     await clock.advance(SECOND);
     // 8 outcomes since the cut: too few to judge the new rate.
     expect(limiter.currentRate()).toBeCloseTo(8);
