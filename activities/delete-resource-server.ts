@@ -110,7 +110,7 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
       (attempt === 1 ? startedAt : context.info.scheduledTimestampMs);
     const deadlineMs = input.deadlineMs ?? RUN_DEFAULTS.itemDeadlineMinutes * 60_000;
     const accountId = accountOf(item, run.accounts);
-    const target: CognitoTarget = { userPoolId: item.userPoolId, ...(accountId ? { accountId } : {}) };
+    const target: CognitoTarget & { userPoolId: string } = { userPoolId: item.userPoolId, ...(accountId ? { accountId } : {}) };
     // This run's share of the worker's budget for the item's (account, Region), and the run's roles.
     const calls: CallOptions = { share: run.workflowId, signal, ...(run.accounts ? { roles: run.accounts } : {}) };
     const bindings = {
@@ -215,14 +215,10 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
       let describeRequestId: string | undefined;
       if (!backup) {
         try {
-          const described = await deps.cognito.call(
-            'UserPoolResourceRead',
-            target,
-            (client) => client.send(new DescribeResourceServerCommand({ UserPoolId: item.userPoolId, Identifier: item.identifier })),
-            calls,
-          );
-          backup = toBackup(item, described.ResourceServer, accountId);
-          describeRequestId = described.$metadata.requestId;
+          // From a listing of the pool at most 10 s old, or DescribeResourceServer (cognito/server-reader.ts).
+          const read = await deps.cognito.servers.read(target, item.identifier, calls);
+          backup = toBackup(item, read.server, accountId);
+          describeRequestId = read.requestId;
         } catch (err) {
           if (signal.aborted) throw cancelled();
           const error = classifyCognitoError(err);

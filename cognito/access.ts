@@ -14,6 +14,7 @@ import { regionOfUserPoolId } from '../common/cognito-rules';
 import { COGNITO_QUOTAS, WORKER_DEFAULTS } from '../common/options';
 import { CognitoClients, type CognitoClientOptions } from './clients';
 import { roleFor, type AccountRoles, type AssumedRole } from './credentials';
+import { ResourceServerReader } from './server-reader';
 import { CognitoRateLimiter, type LimiterOptions, type LimiterStart, type RateSettings, type ScheduleOptions } from './rate-limiter';
 
 /** Cognito's quota categories that rs-cleanup calls. */
@@ -51,6 +52,8 @@ export interface LimiterKey {
 }
 
 export interface CognitoAccessOptions extends CognitoClientOptions {
+  /** How long a pool listing serves backup reads (cognito/server-reader.ts); 0 = one Describe per item. */
+  listingMaxAgeMs?: number;
   /** The worker's budget per category, for each (account, Region). */
   budgets: Record<QuotaCategory, RateSettings>;
   /** The role to assume in each item's account, unless a call says otherwise. */
@@ -71,10 +74,13 @@ const NO_POOL = '(no pool)';
 
 export class CognitoAccess {
   readonly clients: CognitoClients;
+  /** Reads resource servers (backups) from recent pool listings, or one by one. */
+  readonly servers: ResourceServerReader;
   private readonly limiters = new Map<string, { key: LimiterKey; limiter: CognitoRateLimiter }>();
 
   constructor(private readonly options: CognitoAccessOptions) {
     this.clients = new CognitoClients(options);
+    this.servers = new ResourceServerReader(this, options.listingMaxAgeMs !== undefined ? { maxAgeMs: options.listingMaxAgeMs } : {});
   }
 
   /**

@@ -5,8 +5,9 @@
  * holds one per key (cognito/access.ts); its rates are the worker's budget for
  * that key, shared by every run the worker serves.
  *
- * The promise: at the moment a call starts, fewer than N calls started in the
- * last W ms, for each window that applies to it:
+ * The promise: at the moment a call starts, fewer than N calls may have
+ * reached Cognito in the last W ms, for each window that applies to it (a call
+ * counts from the latest moment it can have arrived: see CallLog):
  * - the key's window (the budget's `rate`, lowered after congestion),
  * - its pool's window (the budget's `poolRate`),
  * - its run's windows, when the run caps its share (`caps.rate`, `caps.poolRate`).
@@ -109,23 +110,36 @@ export const DEFAULT_CONGESTION: CongestionSettings = {
 
 export interface LimiterOptions {
   clock?: LimiterClock;
-  /** How much longer than a second each window is; default 10 ms. */
+  /** How much longer than a second each window is; default 5 ms. */
   guardMs?: number;
-  /**
-   * Least time between two starts under a window, as a share of its even
-   * spacing (window / slots, in whole ms); default 1: calls spread evenly.
-   */
-  spacing?: number;
+  /** Least time between two starts, as a share of each window's even spacing (window / slots). */
+  spacing?: SpacingSettings;
   congestion?: Partial<CongestionSettings>;
   /** Told about every start. */
   onStart?: (start: LimiterStart) => void;
 }
 
-const DEFAULT_GUARD_MS = 10;
-const DEFAULT_SPACING = 1;
+export interface SpacingSettings {
+  /** The key's window: 1 (evenly, 67 ms apart at 15/s) by default; 0 lets starts come in bursts. */
+  key?: number;
+  /** Each pool's window: 1 (evenly, 201 ms apart at 5/s) by default. */
+  pool?: number;
+}
+
+export const DEFAULT_GUARD_MS = 5;
+const DEFAULT_SPACING: Required<SpacingSettings> = { key: 1, pool: 1 };
 const DEFAULT_SHARE = '';
 /** Starts older than this never matter (the longest window: one call per 100 s, the lowest rate allowed). */
 const HORIZON_MS = 100_000 + 1_000;
+/**
+ * A call that started this long before a window is not looked at again: its
+ * arrival is known or long past (Cognito calls time out after 10 s).
+ */
+const LATE_ARRIVAL_LIMIT_MS = 15_000;
+/** How late a timer may have fired and still have its start count from when it was due (for the spacing only). */
+const MAX_CATCH_UP_MS = 30;
+/** Round trips remembered for the fastest one. */
+const ROUND_TRIPS_KEPT = 50;
 
 /** A sliding window: at most `slots` starts in any `ms`. */
 interface Window {
@@ -143,47 +157,86 @@ export function windowOf(rate: number, guardMs: number): Window {
   return { slots: 1, ms: Math.ceil(1000 / rate) + guardMs };
 }
 
-/** Start times, oldest first. */
-class StartLog {
-  private times: number[] = [];
+/** A call as the windows count it: when it started and, once it has, when it finished. */
+interface Call {
+  start: number;
+  /**
+   * When its turn came: the start, or a little earlier when the timer that
+   * started it fired late. The even spacing counts from here, so a busy event
+   * loop does not slow every following start by its delay; the windows count
+   * from the real start.
+   */
+  due: number;
+  end?: number;
+  /**
+   * Started before any call of this limiter had come back: the first calls
+   * open connections and load what the SDK needs, so their round trips say
+   * nothing about how long a trip takes. They count until they end.
+   */
+  cold: boolean;
+}
+
+/**
+ * Calls under one window, oldest start first. A call counts in the window from
+ * the latest moment it can have reached Cognito: its start, or, once it has
+ * finished, its end less the fastest round trip seen (a call that took longer
+ * than that may have been held up on its way, after it started); a call still
+ * on its way counts for as long as it is. So one slowed down on the way does
+ * not let the next one in early, and an ordinary one costs nothing.
+ */
+class CallLog {
+  private calls: Call[] = [];
   private head = 0;
 
-  record(at: number): void {
-    this.times.push(at);
+  record(call: Call): void {
+    this.calls.push(call);
   }
 
-  /** When a start may next happen under `window` (now, or later), at least `spacing` ms after the last start. */
-  nextFree(window: Window, now: number, spacing = 0): number {
+  /**
+   * When a call may next start under `window` (now, or later), at least
+   * `spacing` ms after the last start. `fastestRoundTrip` is undefined until
+   * a call has come back.
+   */
+  nextFree(window: Window, now: number, spacing: number, fastestRoundTrip: number | undefined): number {
     this.prune(now);
-    const live = this.times.length - this.head;
-    const last = live > 0 ? this.times[this.times.length - 1]! + spacing : now;
-    if (live < window.slots) return Math.max(now, last);
-    // The window holds `slots` starts once the slots-th most recent one leaves it.
-    const pivot = this.times[this.times.length - window.slots]!;
-    return Math.max(now, pivot + window.ms, last);
+    const last = this.head < this.calls.length ? this.calls[this.calls.length - 1]!.due + spacing : now;
+    // Calls that may still be in the window: counted from their latest possible arrival.
+    const since = now - window.ms;
+    const arrivals: number[] = [];
+    for (let i = this.calls.length - 1; i >= this.head; i--) {
+      const call = this.calls[i]!;
+      if (call.start <= since - LATE_ARRIVAL_LIMIT_MS) break;
+      const arrival =
+        call.end === undefined ? Number.POSITIVE_INFINITY : call.cold ? call.end : Math.max(call.start, call.end - (fastestRoundTrip ?? call.end - call.start));
+      if (arrival > since) arrivals.push(arrival);
+    }
+    if (arrivals.length < window.slots) return Math.max(now, last);
+    // The window has room once the slots-th latest arrival leaves it.
+    arrivals.sort((a, b) => b - a);
+    return Math.max(now, arrivals[window.slots - 1]! + window.ms, last);
   }
 
   /** Starts in the last `ms`. */
   countSince(since: number): number {
     let lo = this.head;
-    let hi = this.times.length;
+    let hi = this.calls.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.times[mid]! > since) hi = mid;
+      if (this.calls[mid]!.start > since) hi = mid;
       else lo = mid + 1;
     }
-    return this.times.length - lo;
+    return this.calls.length - lo;
   }
 
   isEmpty(now: number): boolean {
     this.prune(now);
-    return this.head === this.times.length;
+    return this.head === this.calls.length;
   }
 
   private prune(now: number): void {
-    while (this.head < this.times.length && this.times[this.head]! <= now - HORIZON_MS) this.head++;
-    if (this.head > 1024 && this.head * 2 > this.times.length) {
-      this.times = this.times.slice(this.head);
+    while (this.head < this.calls.length && this.calls[this.head]!.start <= now - HORIZON_MS) this.head++;
+    if (this.head > 1024 && this.head * 2 > this.calls.length) {
+      this.calls = this.calls.slice(this.head);
       this.head = 0;
     }
   }
@@ -193,14 +246,14 @@ interface Waiting {
   share: string;
   userPoolId: string;
   queuedAt: number;
-  start: () => void;
+  start: (call: Call) => void;
   drop: () => void;
 }
 
 interface ShareState {
   caps: Partial<RateSettings>;
-  log: StartLog;
-  poolLogs: Map<string, StartLog>;
+  log: CallLog;
+  poolLogs: Map<string, CallLog>;
   /** userPoolId -> this share's waiting calls, first come first. */
   queues: Map<string, Waiting[]>;
   waiting: number;
@@ -257,10 +310,12 @@ export class CognitoRateLimiter {
   private budget: RateSettings;
   private readonly clock: LimiterClock;
   private readonly guardMs: number;
-  private readonly spacing: number;
+  private readonly spacing: Required<SpacingSettings>;
   private readonly congestion: CongestionControl;
-  private readonly keyLog = new StartLog();
-  private readonly poolLogs = new Map<string, StartLog>();
+  /** Recent round trips of calls that got an answer: the fastest is the least a call takes to reach Cognito and back. */
+  private readonly roundTrips: number[] = [];
+  private readonly keyLog = new CallLog();
+  private readonly poolLogs = new Map<string, CallLog>();
   private readonly shares = new Map<string, ShareState>();
   private timer: unknown;
   private timerAt = Number.POSITIVE_INFINITY;
@@ -274,7 +329,7 @@ export class CognitoRateLimiter {
     this.budget = { ...budget };
     this.clock = options.clock ?? SYSTEM_CLOCK;
     this.guardMs = options.guardMs ?? DEFAULT_GUARD_MS;
-    this.spacing = options.spacing ?? DEFAULT_SPACING;
+    this.spacing = { ...DEFAULT_SPACING, ...options.spacing };
     this.congestion = new CongestionControl({ ...DEFAULT_CONGESTION, ...options.congestion });
   }
 
@@ -309,7 +364,7 @@ export class CognitoRateLimiter {
         share: shareId,
         userPoolId,
         queuedAt: this.clock.now(),
-        start: () => {
+        start: (started: Call) => {
           signal?.removeEventListener('abort', onAbort);
           let running: Promise<T>;
           try {
@@ -319,11 +374,13 @@ export class CognitoRateLimiter {
           }
           running.then(
             (value) => {
-              this.recordOutcome(false);
+              this.finished(started, true, false);
               resolve(value);
             },
             (err: unknown) => {
-              this.recordOutcome(classifyCognitoError(err).throttled);
+              const error = classifyCognitoError(err);
+              // Only an answer from Cognito tells how long the trip takes (not a call that failed before sending).
+              this.finished(started, error.httpStatus !== undefined, error.throttled);
               reject(err);
             },
           );
@@ -389,7 +446,7 @@ export class CognitoRateLimiter {
     for (;;) {
       const next = this.pick(now);
       if (next.start) {
-        this.begin(next.start, now);
+        this.begin(next.start, now, next.due ?? now);
         continue;
       }
       const recoveryAt = this.waiting() > 0 ? this.congestion.nextRecoveryAt() : undefined;
@@ -399,33 +456,38 @@ export class CognitoRateLimiter {
   }
 
   /**
-   * The call to start now, or when to look again. The key's next slot goes to
-   * the best call that is ready by then or before the slot after it: a pool
-   * whose own spacing ends a moment after the key's slot would otherwise lose
-   * its turn to a call that happened to be ready first, and fall behind its
-   * rate (a big pool at 5/s got 4/s so, in the unit test).
+   * The call to start now, or when to look again. When the pool with the most
+   * calls waiting becomes ready a moment after the key's next slot (before the
+   * slot after it), that slot waits for it: otherwise the big pool would lose
+   * its turn each time to a call that happened to be ready first, and fall
+   * behind its rate (4/s instead of 5 in the unit test).
    */
-  private pick(now: number): { start?: Waiting; wakeAt?: number } {
+  private pick(now: number): { start?: Waiting; due?: number; wakeAt?: number } {
+    const fastest = this.fastestRoundTrip();
     const keyWindow = windowOf(this.currentRate(), this.guardMs);
-    const keySpacing = this.spacingOf(keyWindow);
-    const keyFree = this.keyLog.nextFree(keyWindow, now, keySpacing);
+    const keySpacing = spacingOf(keyWindow, this.spacing.key);
+    const keyFree = this.keyLog.nextFree(keyWindow, now, keySpacing, fastest);
     const horizon = keyFree + Math.max(1, keySpacing);
     const poolWindow = windowOf(this.budget.poolRate, this.guardMs);
-    const poolSpacing = this.spacingOf(poolWindow);
+    const poolSpacing = spacingOf(poolWindow, this.spacing.pool);
+    const busiest = this.busiestPool();
     let best: { waiting: Waiting; readyAt: number; used: number; backlog: number } | undefined;
     let wakeAt = Number.POSITIVE_INFINITY;
     for (const share of this.shares.values()) {
       if (share.waiting === 0) continue;
-      const shareFree = share.caps.rate !== undefined ? share.log.nextFree(windowOf(share.caps.rate, this.guardMs), now) : now;
+      const shareFree = share.caps.rate !== undefined ? share.log.nextFree(windowOf(share.caps.rate, this.guardMs), now, 0, fastest) : now;
       const used = share.log.countSince(now - keyWindow.ms);
       for (const [userPoolId, queue] of share.queues) {
         const head = queue[0];
         if (!head) continue;
-        const poolFree = this.poolLogs.get(userPoolId)?.nextFree(poolWindow, now, poolSpacing) ?? now;
+        const poolFree = this.poolLogs.get(userPoolId)?.nextFree(poolWindow, now, poolSpacing, fastest) ?? now;
         const sharePoolFree =
-          share.caps.poolRate !== undefined ? share.poolLogs.get(userPoolId)?.nextFree(windowOf(share.caps.poolRate, this.guardMs), now) ?? now : now;
+          share.caps.poolRate !== undefined
+            ? share.poolLogs.get(userPoolId)?.nextFree(windowOf(share.caps.poolRate, this.guardMs), now, 0, fastest) ?? now
+            : now;
         const readyAt = Math.max(keyFree, shareFree, poolFree, sharePoolFree);
-        if (readyAt >= horizon) {
+        // Ready now; or, for the busiest pool only, ready before the slot after the key's next one.
+        if (readyAt > now && !(userPoolId === busiest && readyAt < horizon)) {
           wakeAt = Math.min(wakeAt, readyAt);
           continue;
         }
@@ -438,27 +500,60 @@ export class CognitoRateLimiter {
         }
       }
     }
-    if (best && best.readyAt <= now) return { start: best.waiting };
+    if (best && best.readyAt <= now) return { start: best.waiting, due: best.readyAt };
     if (best) wakeAt = Math.min(wakeAt, best.readyAt);
     return Number.isFinite(wakeAt) ? { wakeAt } : {};
   }
 
-  private spacingOf(window: Window): number {
-    return Math.floor((window.ms / window.slots) * this.spacing);
+  /** The pool with the most calls waiting (all shares together), if it has more than one. */
+  private busiestPool(): string | undefined {
+    const waiting = new Map<string, number>();
+    let busiest: string | undefined;
+    let most = 1;
+    for (const share of this.shares.values()) {
+      for (const [userPoolId, queue] of share.queues) {
+        const n = (waiting.get(userPoolId) ?? 0) + queue.length;
+        waiting.set(userPoolId, n);
+        if (n > most) {
+          most = n;
+          busiest = userPoolId;
+        }
+      }
+    }
+    return busiest;
   }
 
-  private begin(waiting: Waiting, now: number): void {
+  private fastestRoundTrip(): number | undefined {
+    return this.roundTrips.length > 0 ? Math.min(...this.roundTrips) : undefined;
+  }
+
+  /** A call came back: when it did (its window counts from then, less the fastest trip), and whether it was throttled. */
+  private finished(call: Call, answered: boolean, throttled: boolean): void {
+    const now = this.clock.now();
+    call.end = now;
+    if (answered) {
+      this.roundTrips.push(now - call.start);
+      if (this.roundTrips.length > ROUND_TRIPS_KEPT) this.roundTrips.shift();
+    }
+    this.congestion.record(throttled, now, this.budget.rate);
+    // A call that came back may free a slot (a call on its way holds one).
+    this.pump();
+  }
+
+  private begin(waiting: Waiting, now: number, readyAt: number): void {
     const share = this.shares.get(waiting.share)!;
     const queue = share.queues.get(waiting.userPoolId)!;
     queue.shift();
     share.waiting -= 1;
     if (queue.length === 0) share.queues.delete(waiting.userPoolId);
-    this.keyLog.record(now);
-    logOf(this.poolLogs, waiting.userPoolId).record(now);
-    share.log.record(now);
-    if (share.caps.poolRate !== undefined) logOf(share.poolLogs, waiting.userPoolId).record(now);
+    // Its turn came when it was ready and queued; at most MAX_CATCH_UP_MS ago (no burst after a long stall).
+    const call: Call = { start: now, due: Math.max(readyAt, waiting.queuedAt, now - MAX_CATCH_UP_MS), cold: this.roundTrips.length === 0 };
+    this.keyLog.record(call);
+    logOf(this.poolLogs, waiting.userPoolId).record(call);
+    share.log.record(call);
+    if (share.caps.poolRate !== undefined) logOf(share.poolLogs, waiting.userPoolId).record(call);
     this.options.onStart?.({ at: now, userPoolId: waiting.userPoolId, share: waiting.share });
-    waiting.start();
+    waiting.start(call);
     this.forgetIdle(now);
   }
 
@@ -479,14 +574,10 @@ export class CognitoRateLimiter {
     }, Math.max(0, at - now));
   }
 
-  private recordOutcome(throttled: boolean): void {
-    if (this.congestion.record(throttled, this.clock.now(), this.budget.rate)) this.pump();
-  }
-
   private share(id: string): ShareState {
     let share = this.shares.get(id);
     if (!share) {
-      share = { caps: {}, log: new StartLog(), poolLogs: new Map(), queues: new Map(), waiting: 0 };
+      share = { caps: {}, log: new CallLog(), poolLogs: new Map(), queues: new Map(), waiting: 0 };
       this.shares.set(id, share);
     }
     return share;
@@ -502,10 +593,15 @@ export class CognitoRateLimiter {
   }
 }
 
-function logOf(logs: Map<string, StartLog>, key: string): StartLog {
+/** Least time between two starts under a window: a share of its even spacing (window / slots), in whole ms. */
+function spacingOf(window: Window, share: number): number {
+  return Math.floor((window.ms / window.slots) * share);
+}
+
+function logOf(logs: Map<string, CallLog>, key: string): CallLog {
   let log = logs.get(key);
   if (!log) {
-    log = new StartLog();
+    log = new CallLog();
     logs.set(key, log);
   }
   return log;

@@ -136,8 +136,10 @@ export const WORKER_DEFAULTS = {
   clientReadPoolRate: COGNITO_QUOTAS.perPoolPerOperationPerSecond,
   /** ListUserPools (discover --all-pools): UserPoolRead, a category rs-cleanup barely uses; kept modest. */
   userPoolReadRate: 5,
-  /** The deletes queue's server-side rate limit, as a share of the delete rate (see worker/config.ts). */
+  /** Without fairness: the deletes queue's server-side rate limit, as a share of the delete rate (see worker/config.ts). */
   taskQueueRateShare: 0.8,
+  /** With fairness: each (account, Region) key's server-side rate limit, as a share of the delete rate (see worker/config.ts). */
+  fairnessKeyRateShare: 1,
 } as const;
 
 /** Calls to Cognito. */

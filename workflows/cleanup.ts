@@ -153,6 +153,8 @@ export interface RunOptionsRecord {
   itemDeadlineMinutes: number;
   maxAttempts?: number;
   pageSize: number;
+  /** --account, --assume-role-arn, --external-id. */
+  accounts?: RunAccounts;
 }
 
 export interface CleanupSummary {
@@ -368,6 +370,7 @@ function optionsRecord(input: CleanupInput, limits: Limits): RunOptionsRecord {
     itemDeadlineMinutes: input.itemDeadlineMinutes ?? RUN_DEFAULTS.itemDeadlineMinutes,
     ...(input.maxAttempts !== undefined ? { maxAttempts: input.maxAttempts } : {}),
     pageSize: input.pageSize ?? RUN_DEFAULTS.pageSize,
+    ...(input.accounts ? { accounts: input.accounts } : {}),
   };
 }
 

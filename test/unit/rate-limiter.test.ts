@@ -70,6 +70,23 @@ describe('CognitoRateLimiter on a fake clock', () => {
     expect(starts.map((s) => s.at)).toEqual([0, 800, 1305]);
   });
 
+  it('counts a call slowed on its way from the latest moment it can have reached Cognito: the call whose slot it frees waits as much longer', async () => {
+    const { clock, starts, limiter } = setup({ rate: 100, poolRate: 2 });
+    const after = (ms: number) => () => new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
+    // A first call comes back in 50 ms: the fastest round trip (calls started before any came back count until they end).
+    const warmUp = limiter.schedule('warm-up', after(50));
+    await clock.advance(50);
+    await warmUp;
+    const calls = [50, 150, 50, 50].map((ms) => limiter.schedule('p', after(ms)));
+    await clock.runAll();
+    await Promise.all(calls);
+    const pool = starts.filter((s) => s.userPoolId === 'p').map((s) => s.at);
+    // The second took 100 ms longer than the fastest trip: it may have reached Cognito at 655, not 555, so the
+    // fourth (whose window it shares) starts at 655 + 1010, not at its even spacing (1060 + 505 = 1565).
+    // The third follows the first, which was on time: 50 + 1010.
+    expect(pool).toEqual([50, 555, 50 + SECOND, 655 + SECOND]);
+  });
+
   it('applies a new budget to the next call, and never to calls already started', async () => {
     const { clock, starts, limiter } = setup({ rate: 10, poolRate: 10 });
     const calls = Array.from({ length: 14 }, () => limiter.schedule('p', instant));
