@@ -111,7 +111,8 @@ const SPECS: Record<Scenario, ScenarioSpec> = {
     pools: repeat(45, { region: 'us-east-1', size: 20 }),
     tStar: 900 / 15,
     workers: 3,
-    // Today's worker default: the deletes queue's server-side limit at 80% of the rate.
+    // The workers' defaults: with fairness (the bench's dev server has it), each (account, Region) key at the
+    // rate across all workers; the queue-wide fallback, were the server to refuse it, at 80% (12/s).
     stack: { deleteTaskQueueRate: 12, workerEnv: { RS_CLEANUP_TASK_QUEUE_RATE: '12' } },
   },
 };

@@ -43,7 +43,7 @@ import type { CleanupActivities } from '../activities';
 import type { InputSource, PreparedInput } from '../activities/prepare-input';
 import type { InputError } from '../common/input-reader';
 import type { CleanupItem, InUsePolicy, ItemResult, Limits, MissingPool, OutcomeCounts, RunAccounts, RunContext, UnreachablePool } from '../common/types';
-import { FAILURE_TYPES, definedOnly, emptyCounts, fairnessKeyOf, poolKey } from '../common/types';
+import { FAILURE_TYPES, accountOf, definedOnly, emptyCounts, fairnessKeyOf, poolKey } from '../common/types';
 import { validateAccountId, validateRoleArnTemplate } from '../common/cognito-rules';
 import { ACTIVITY_TIMEOUTS, DEFAULT_LIMITS, LIMIT_BOUNDS, RUN_DEFAULTS } from '../common/options';
 import { inputProblems, limitsProblems } from './validate-input';
@@ -455,7 +455,8 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
   // One proxy per fairness key (account and Region): the deletes queue limits each key across all workers.
   const deleteProxies = new Map<string, CleanupActivities['deleteResourceServer']>();
   const deleteResourceServerFor = (item: CleanupItem): CleanupActivities['deleteResourceServer'] => {
-    const fairnessKey = fairnessKeyOf(item.userPoolId, item.accountId);
+    // The item's account, or the run's --account: the account its calls go to.
+    const fairnessKey = fairnessKeyOf(item.userPoolId, accountOf(item, input.accounts));
     let proxy = deleteProxies.get(fairnessKey);
     if (!proxy) {
       proxy = proxyActivities<CleanupActivities>({ ...deleteOptions, priority: { fairnessKey } }).deleteResourceServer;
