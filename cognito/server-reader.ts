@@ -18,6 +18,9 @@
  * listing does not show (created after it, or gone), and any listing error, is
  * read with DescribeResourceServer as before, so outcomes do not change:
  * ResourceNotFoundException still means already-absent or pool-not-found.
+ *
+ * A read waits only for the page that holds its server: a pool of 600 is 12
+ * pages, 2.4 s at 5 calls/s, and its first deletes need not wait for all of them.
  */
 import {
   DescribeResourceServerCommand,
@@ -41,9 +44,15 @@ export interface ServerRead {
   via: 'list' | 'describe';
 }
 
+/** A pool's listing, filled page by page: a read waits only for the page that holds its server. */
 interface Listing {
   startedAt: number;
-  servers: Promise<{ byIdentifier: Map<string, ResourceServerType>; requestId: string | undefined }>;
+  /** Servers listed so far, each with the request that listed it. */
+  servers: Map<string, { server: ResourceServerType; requestId: string | undefined }>;
+  /** 'listing' while pages come; 'done' once the last came; 'failed' when a page could not be read. */
+  state: 'listing' | 'done' | 'failed';
+  /** Resolves when the next page came (or the listing ended). */
+  changed: Promise<void>;
 }
 
 export const DEFAULT_LISTING_MAX_AGE_MS = 10_000;
@@ -68,12 +77,13 @@ export class ResourceServerReader {
    */
   async read(target: CognitoTarget & { userPoolId: string }, identifier: string, options: CallOptions = {}): Promise<ServerRead> {
     if (this.maxAgeMs > 0) {
-      const listed = await whileNotAborted(this.listing(target, options), options.signal).catch((err: unknown) => {
-        if (options.signal?.aborted) throw err;
-        return undefined;
-      });
-      const server = listed?.byIdentifier.get(identifier);
-      if (server) return { server, requestId: listed!.requestId, via: 'list' };
+      const listing = this.listing(target, options);
+      for (;;) {
+        const listed = listing.servers.get(identifier);
+        if (listed) return { server: listed.server, requestId: listed.requestId, via: 'list' };
+        if (listing.state !== 'listing') break;
+        await whileNotAborted(listing.changed, options.signal);
+      }
     }
     const described: DescribeResourceServerCommandOutput = await this.cognito.call(
       'UserPoolResourceRead',
@@ -85,37 +95,51 @@ export class ResourceServerReader {
   }
 
   /** The pool's listing, started now unless one younger than maxAgeMs exists (one at a time per pool). */
-  private listing(target: CognitoTarget & { userPoolId: string }, options: CallOptions): Listing['servers'] {
+  private listing(target: CognitoTarget & { userPoolId: string }, options: CallOptions): Listing {
     const key = `${target.accountId ?? ''}/${target.userPoolId}`;
     const now = this.now();
     const current = this.listings.get(key);
-    if (current && now - current.startedAt <= this.maxAgeMs) return current.servers;
+    if (current && current.state !== 'failed' && now - current.startedAt <= this.maxAgeMs) return current;
     this.forgetOld(now);
-    const listing: Listing = { startedAt: now, servers: this.list(target, options) };
-    // A failed listing is not kept: the next read tries again (or describes).
-    listing.servers.catch(() => this.listings.get(key) === listing && this.listings.delete(key));
+    const listing: Listing = { startedAt: now, servers: new Map(), state: 'listing', changed: Promise.resolve() };
     this.listings.set(key, listing);
-    return listing.servers;
+    void this.list(target, listing, options).catch(() => {
+      // A failed listing is not kept: the next read lists again, and the reads waiting on it describe.
+      listing.state = 'failed';
+      if (this.listings.get(key) === listing) this.listings.delete(key);
+    });
+    return listing;
   }
 
-  private async list(target: CognitoTarget & { userPoolId: string }, options: CallOptions) {
-    const byIdentifier = new Map<string, ResourceServerType>();
-    let requestId: string | undefined;
+  private async list(target: CognitoTarget & { userPoolId: string }, listing: Listing, options: CallOptions): Promise<void> {
+    let pageCame = () => {};
+    const nextPage = () => (listing.changed = new Promise<void>((resolve) => (pageCame = resolve)));
+    nextPage();
     let nextToken: string | undefined;
     // The listing serves every run's reads of the pool: it waits for no single run's pause.
     const { signal: _signal, ...shared } = options;
-    do {
-      const page = await this.cognito.call(
-        'UserPoolResourceRead',
-        target,
-        (client) => client.send(new ListResourceServersCommand({ UserPoolId: target.userPoolId, MaxResults: MAX_PAGE, NextToken: nextToken })),
-        shared,
-      );
-      requestId ??= page.$metadata.requestId;
-      for (const server of page.ResourceServers ?? []) if (server.Identifier) byIdentifier.set(server.Identifier, server);
-      nextToken = page.NextToken;
-    } while (nextToken);
-    return { byIdentifier, requestId };
+    try {
+      do {
+        const page = await this.cognito.call(
+          'UserPoolResourceRead',
+          target,
+          (client) => client.send(new ListResourceServersCommand({ UserPoolId: target.userPoolId, MaxResults: MAX_PAGE, NextToken: nextToken })),
+          shared,
+        );
+        for (const server of page.ResourceServers ?? []) {
+          if (server.Identifier) listing.servers.set(server.Identifier, { server, requestId: page.$metadata.requestId });
+        }
+        nextToken = page.NextToken;
+        if (!nextToken) listing.state = 'done';
+        const came = pageCame;
+        if (nextToken) nextPage();
+        came();
+      } while (nextToken);
+    } catch (err) {
+      listing.state = 'failed';
+      pageCame();
+      throw err;
+    }
   }
 
   private forgetOld(now: number): void {
