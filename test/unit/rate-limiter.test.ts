@@ -73,7 +73,7 @@ describe('CognitoRateLimiter on a fake clock', () => {
   it('counts a call slowed on its way from the latest moment it can have reached Cognito: the call whose slot it frees waits as much longer', async () => {
     const { clock, starts, limiter } = setup({ rate: 100, poolRate: 2 });
     const after = (ms: number) => () => new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
-    // A first call comes back in 50 ms: the fastest round trip (calls started before any came back count until they end).
+    // A first call comes back in 50 ms: a typical round trip (calls started before any came back count until they end).
     const warmUp = limiter.schedule('warm-up', after(50));
     await clock.advance(50);
     await warmUp;
@@ -81,10 +81,10 @@ describe('CognitoRateLimiter on a fake clock', () => {
     await clock.runAll();
     await Promise.all(calls);
     const pool = starts.filter((s) => s.userPoolId === 'p').map((s) => s.at);
-    // The second took 100 ms longer than the fastest trip: it may have reached Cognito at 655, not 555, so the
-    // fourth (whose window it shares) starts at 655 + 1010, not at its even spacing (1060 + 505 = 1565).
-    // The third follows the first, which was on time: 50 + 1010.
-    expect(pool).toEqual([50, 555, 50 + SECOND, 655 + SECOND]);
+    // The pool's spacing is 0.8 of 505 ms (404). The second took 100 ms longer than a typical trip: it may have
+    // reached Cognito at 554, not 454, so the fourth (whose window it shares) starts at 554 + 1010, not at
+    // 454 + 1010. The third follows the first, which was on time: 50 + 1010.
+    expect(pool).toEqual([50, 454, 50 + SECOND, 554 + SECOND]);
   });
 
   it('applies a new budget to the next call, and never to calls already started', async () => {
