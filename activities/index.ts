@@ -33,6 +33,8 @@ export interface ActivityConfig {
   auditDir: string;
   retryBaseDelayMs?: number;
   retryMaxDelayMs?: number;
+  /** How long a pool listing serves backup reads (cognito/server-reader.ts, default 10 s); 0 = one DescribeResourceServer per item. */
+  listingMaxAgeMs?: number;
 }
 
 export interface ActivityDeps {
@@ -60,6 +62,7 @@ export function createActivityDeps(config: ActivityConfig, hooks: ActivityHooks 
         UserPoolRead: { rate: WORKER_DEFAULTS.userPoolReadRate, poolRate: WORKER_DEFAULTS.userPoolReadRate },
       },
       ...(config.roles ? { roles: config.roles } : {}),
+      ...(config.listingMaxAgeMs !== undefined ? { listingMaxAgeMs: config.listingMaxAgeMs } : {}),
       ...(hooks.limiter ? { limiter: hooks.limiter } : {}),
       ...(hooks.onStart ? { onStart: hooks.onStart } : {}),
     }),
