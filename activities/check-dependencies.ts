@@ -5,13 +5,16 @@
  * then silently stop getting tokens for its scopes.
  *
  * Reads every client of each pool once per run (ListUserPoolClients, then
- * DescribeUserPoolClient per client), inside the UserPoolClientRead quota
- * (15/s per account, 5/s per pool and operation), and writes an annotated copy
- * of the plan where each item used by clients lists them in `inUseBy`.
+ * DescribeUserPoolClient per client), inside the UserPoolClientRead quota of
+ * the pool's account and Region (15/s, 5/s per pool and operation), pools with
+ * the most items first, and writes an annotated copy of the plan where each
+ * item used by clients lists them in `inUseBy`.
  *
  * It also finds the pools that do not exist (ListUserPoolClients says so: another
  * Region, another account, a typo) and returns them with their item counts, so
- * the workflow knows before any delete.
+ * the workflow knows before any delete; and the pools whose account cannot be
+ * reached (its role cannot be assumed), whose items then fail, naming the role,
+ * without a call and without failing the rest of the run.
  *
  * Resumable: each pool's result is written to dependency-check/<pool>.json as
  * soon as it is known, and a retry (after a worker crash) reads those instead of
@@ -24,15 +27,16 @@ import { ApplicationFailure } from '@temporalio/common';
 import {
   DescribeUserPoolClientCommand,
   ListUserPoolClientsCommand,
+  type CognitoIdentityProviderClient,
 } from '@aws-sdk/client-cognito-identity-provider';
-import type { CleanupItem, FileRef, MissingPool, RunContext } from '../common/types';
+import { accountOf, poolKey, type CleanupItem, type FileRef, type MissingPool, type RunContext, type UnreachablePool } from '../common/types';
 import { planItems, writePlanFile } from '../common/plan-file';
 import { dependencyCheckFile } from '../common/run-files';
 import { writeFileAtomically } from '../common/files';
 import { toCsv } from '../common/csv';
 import { classifyCognitoError } from '../cognito/errors';
-import type { CognitoClients } from '../cognito/clients';
-import type { CognitoRateLimiter } from '../cognito/rate-limiter';
+import type { CognitoAccess, CognitoTarget } from '../cognito/access';
+import { isCredentialsError } from '../cognito/credentials';
 import { retryCognitoCall } from '../cognito/retry';
 
 export interface CheckDependenciesRequest {
@@ -52,24 +56,31 @@ export interface DependencyCheckResult {
   sample: { userPoolId: string; identifier: string; clients: string[] }[];
   /** User pools Cognito says do not exist, with how many items of the plan each holds. */
   missingPools: MissingPool[];
+  /** User pools whose account could not be reached (a role that cannot be assumed), with their items and the error; absent in results recorded before accounts existed. */
+  unreachablePools?: UnreachablePool[];
 }
 
 /** One pool's finished check, as kept in dependency-check/<pool>.json. */
 interface PoolCheck {
   userPoolId: string;
+  accountId?: string;
   missing: boolean;
+  /** The account's credentials could not be had: nothing was checked. */
+  unreachable?: { errorCode: string; errorMessage: string };
   clients: number;
   /** identifier -> clients using it */
   users: Record<string, string[]>;
 }
 
 export interface DependencyCheckDeps {
-  clients: CognitoClients;
-  /** ListUserPoolClients and DescribeUserPoolClient: UserPoolClientRead quota. */
-  clientReadLimiter: CognitoRateLimiter;
+  /** ListUserPoolClients and DescribeUserPoolClient go through it: UserPoolClientRead quota. */
+  cognito: CognitoAccess;
   retryBaseDelayMs?: number;
   retryMaxDelayMs?: number;
 }
+
+/** A pool as the check asks about it: in its item's account. */
+type PoolTarget = CognitoTarget & { userPoolId: string };
 
 /** The server identifier of a full scope `identifier/ScopeName` (scope names hold no '/'). */
 export function identifierOfScope(scope: string): string | undefined {
@@ -77,12 +88,21 @@ export function identifierOfScope(scope: string): string | undefined {
   return slash > 0 ? scope.slice(0, slash) : undefined;
 }
 
+/** The account's credentials failed: every call of the pool would. */
+class Unreachable extends Error {}
+
 export function createCheckDependencies(deps: DependencyCheckDeps) {
   /** One Cognito read, retried here on throttling and internal errors: a check spans many calls. */
-  async function call<T>(userPoolId: string, operation: string, send: () => Promise<T>): Promise<T | 'absent' | 'pool-absent'> {
+  async function call<T>(
+    run: RunContext,
+    target: CognitoTarget & { userPoolId: string },
+    operation: string,
+    send: (client: CognitoIdentityProviderClient) => Promise<T>,
+  ): Promise<T | 'absent' | 'pool-absent'> {
+    const { userPoolId } = target;
     try {
-      return await retryCognitoCall(() => deps.clientReadLimiter.schedule(userPoolId, send), {
-        limiter: deps.clientReadLimiter,
+      const options = { share: run.workflowId, ...(run.accounts ? { roles: run.accounts } : {}) };
+      return await retryCognitoCall(() => deps.cognito.call('UserPoolClientRead', target, send, options), {
         baseDelayMs: deps.retryBaseDelayMs,
         maxDelayMs: deps.retryMaxDelayMs,
         sleep: (ms) => Context.current().sleep(ms),
@@ -91,6 +111,7 @@ export function createCheckDependencies(deps: DependencyCheckDeps) {
     } catch (err) {
       const error = classifyCognitoError(err);
       if (error.disposition === 'absent' || error.disposition === 'pool-absent') return error.disposition;
+      if (isCredentialsError(err) && error.disposition === 'fail') throw new Unreachable(error.code, { cause: err });
       throw ApplicationFailure.nonRetryable(
         `dependency check: ${operation} on ${userPoolId} failed with ${error.code}: ${error.message}` +
           (error.disposition === 'fail' ? ' (the worker needs cognito-idp:ListUserPoolClients and cognito-idp:DescribeUserPoolClient)' : ''),
@@ -99,23 +120,33 @@ export function createCheckDependencies(deps: DependencyCheckDeps) {
     }
   }
 
-  /** Who uses the identifiers of one pool, or that the pool does not exist. */
-  async function checkPool(userPoolId: string, identifiers: Set<string>): Promise<PoolCheck> {
-    const client = deps.clients.forUserPool(userPoolId);
+  /** Who uses the identifiers of one pool, or that the pool does not exist, or that its account cannot be reached. */
+  async function checkPool(run: RunContext, target: PoolTarget, identifiers: Set<string>): Promise<PoolCheck> {
+    try {
+      return await checkReachablePool(run, target, identifiers);
+    } catch (err) {
+      if (!(err instanceof Unreachable)) throw err;
+      const cause = err.cause as Error;
+      return { ...target, missing: false, clients: 0, users: {}, unreachable: { errorCode: err.message, errorMessage: cause.message } };
+    }
+  }
+
+  async function checkReachablePool(run: RunContext, target: PoolTarget, identifiers: Set<string>): Promise<PoolCheck> {
+    const { userPoolId } = target;
     const users: Record<string, string[]> = {};
     let clients = 0;
     let nextToken: string | undefined;
     do {
-      const page = await call(userPoolId, 'ListUserPoolClients', () =>
+      const page = await call(run, target, 'ListUserPoolClients', (client) =>
         client.send(new ListUserPoolClientsCommand({ UserPoolId: userPoolId, MaxResults: 60, NextToken: nextToken })),
       );
-      if (page === 'pool-absent') return { userPoolId, missing: true, clients: 0, users: {} };
+      if (page === 'pool-absent') return { ...target, missing: true, clients: 0, users: {} };
       if (page === 'absent') break;
       for (const summary of page.UserPoolClients ?? []) {
-        const described = await call(userPoolId, 'DescribeUserPoolClient', () =>
+        const described = await call(run, target, 'DescribeUserPoolClient', (client) =>
           client.send(new DescribeUserPoolClientCommand({ UserPoolId: userPoolId, ClientId: summary.ClientId })),
         );
-        if (described === 'pool-absent') return { userPoolId, missing: true, clients: 0, users: {} };
+        if (described === 'pool-absent') return { ...target, missing: true, clients: 0, users: {} };
         if (described === 'absent') continue; // deleted meanwhile
         clients += 1;
         const appClient = described.UserPoolClient;
@@ -130,41 +161,51 @@ export function createCheckDependencies(deps: DependencyCheckDeps) {
       }
       nextToken = page.NextToken;
     } while (nextToken);
-    return { userPoolId, missing: false, clients, users };
+    return { ...target, missing: false, clients, users };
   }
 
   /** A pool's check from an earlier attempt of this activity, or a new one (then kept for the next attempt). */
-  async function checkPoolOnce(runDir: string, userPoolId: string, identifiers: Set<string>): Promise<PoolCheck> {
-    const file = dependencyCheckFile(runDir, userPoolId);
+  async function checkPoolOnce(run: RunContext, target: PoolTarget, identifiers: Set<string>): Promise<PoolCheck> {
+    const file = dependencyCheckFile(run.runDir, target.accountId ? `${target.accountId}-${target.userPoolId}` : target.userPoolId);
     try {
       return JSON.parse(await readFile(file, 'utf8')) as PoolCheck;
     } catch {
       // not checked yet (or half written by a crash: the temp file never replaced it)
     }
-    const check = await checkPool(userPoolId, identifiers);
-    await writeFileAtomically(file, JSON.stringify(check));
+    const check = await checkPool(run, target, identifiers);
+    // An unreachable account is not kept: a retry (the role fixed meanwhile) asks again.
+    if (!check.unreachable) await writeFileAtomically(file, JSON.stringify(check));
     return check;
   }
 
   return async function checkDependencies({ run, plan }: CheckDependenciesRequest): Promise<DependencyCheckResult> {
     // Two streaming passes over the plan: which identifiers to ask about, then the annotated copy.
-    const identifiersByPool = new Map<string, Set<string>>();
+    const pools = new Map<string, { target: PoolTarget; identifiers: Set<string> }>();
     for await (const item of planItems(plan)) {
       if (item.protectedBy) continue; // never deleted: no need to ask who uses it
-      const set = identifiersByPool.get(item.userPoolId) ?? new Set<string>();
-      set.add(item.identifier);
-      identifiersByPool.set(item.userPoolId, set);
+      const accountId = accountOf(item, run.accounts);
+      const key = poolKey(item.userPoolId, accountId);
+      const pool = pools.get(key) ?? { target: { userPoolId: item.userPoolId, ...(accountId ? { accountId } : {}) }, identifiers: new Set<string>() };
+      pool.identifiers.add(item.identifier);
+      pools.set(key, pool);
     }
 
-    // Pools in parallel: the limiter keeps the account and per-pool rates.
-    const results = await Promise.all([...identifiersByPool].map(([pool, identifiers]) => checkPoolOnce(run.runDir, pool, identifiers)));
-    const byPool = new Map(results.map((r) => [r.userPoolId, r]));
-    const missingCounts = new Map<string, number>();
+    // Pools in parallel, the ones with the most items first (their deletes take longest): each
+    // (account, Region)'s limiter keeps its rates and serves the calls queued first first.
+    const ordered = [...pools.values()].sort((a, b) => b.identifiers.size - a.identifiers.size);
+    const results = await Promise.all(ordered.map(({ target, identifiers }) => checkPoolOnce(run, target, identifiers)));
+    const byPool = new Map(results.map((r) => [poolKey(r.userPoolId, r.accountId), r]));
+    const missingCounts = new Map<string, { pool: PoolCheck; items: number }>();
+    const unreachableCounts = new Map<string, { pool: PoolCheck; items: number }>();
     const inUse: CleanupItem[] = [];
+    const count = (counts: typeof missingCounts, key: string, pool: PoolCheck) =>
+      counts.set(key, { pool, items: (counts.get(key)?.items ?? 0) + 1 });
     async function* annotated(): AsyncGenerator<CleanupItem> {
       for await (const item of planItems(plan)) {
-        const check = byPool.get(item.userPoolId);
-        if (check?.missing) missingCounts.set(item.userPoolId, (missingCounts.get(item.userPoolId) ?? 0) + 1);
+        const key = poolKey(item.userPoolId, accountOf(item, run.accounts));
+        const check = byPool.get(key);
+        if (check?.missing) count(missingCounts, key, check);
+        if (check?.unreachable) count(unreachableCounts, key, check);
         const clients = check?.users[item.identifier];
         if (!clients) {
           yield item;
@@ -184,11 +225,22 @@ export function createCheckDependencies(deps: DependencyCheckDeps) {
     return {
       plan: { path: written.path, sha256: written.sha256 },
       inUse: inUse.length,
-      poolsChecked: identifiersByPool.size,
+      poolsChecked: pools.size,
       clientsChecked: results.reduce((n, r) => n + r.clients, 0),
       ...(report ? { report } : {}),
       sample: inUse.slice(0, 10).map((i) => ({ userPoolId: i.userPoolId, identifier: i.identifier, clients: i.inUseBy! })),
-      missingPools: [...missingCounts].map(([userPoolId, n]) => ({ userPoolId, items: n })),
+      missingPools: [...missingCounts.values()].map(({ pool, items }) => ({
+        userPoolId: pool.userPoolId,
+        ...(pool.accountId ? { accountId: pool.accountId } : {}),
+        items,
+      })),
+      unreachablePools: [...unreachableCounts.values()].map(({ pool, items }) => ({
+        userPoolId: pool.userPoolId,
+        accountId: pool.accountId!,
+        items,
+        errorCode: pool.unreachable!.errorCode,
+        errorMessage: pool.unreachable!.errorMessage,
+      })),
     };
   };
 }

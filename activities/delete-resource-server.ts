@@ -1,8 +1,10 @@
 /**
  * The delete activity: reads the resource server (its definition is the backup
  * that makes a mistake undoable), writes a durable intent record, then deletes
- * it, each call inside the worker's rate limiters. In a dry-run it stops after
- * the read and reports `would-delete`.
+ * it, each call through the worker's Cognito access (cognito/access.ts): the
+ * limiter of its quota category in the item's account and Region, that
+ * account's credentials, this run's share of the worker's budget. In a dry-run
+ * it stops after the read and reports `would-delete`.
  *
  * Errors are classified in one place (cognito/errors.ts). Throttling, internal
  * and network errors are thrown as retryable ApplicationFailures with a
@@ -38,7 +40,7 @@ import {
   DescribeResourceServerCommand,
   type ResourceServerType,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { FAILURE_TYPES, type CleanupItem, type ItemResult, type Outcome, type ResourceServerBackup, type RunContext } from '../common/types';
+import { FAILURE_TYPES, accountOf, type CleanupItem, type ItemResult, type Outcome, type ResourceServerBackup, type RunContext } from '../common/types';
 import { backupFile, intentFile } from '../common/run-files';
 import { auditLogger, isWriteUnavailable, writeDurably } from './audit-log';
 import { readBackup } from './record-outcomes';
@@ -46,13 +48,13 @@ import { classifyCognitoError, deleteMayHaveApplied, type ClassifiedError } from
 import { retryDelayMs } from '../cognito/retry';
 import { createFileDurably, writeFileAtomically } from '../common/files';
 import { COGNITO_CALL_DEFAULTS, RUN_DEFAULTS } from '../common/options';
-import type { CognitoClients } from '../cognito/clients';
-import type { CognitoRateLimiter, RateSettings } from '../cognito/rate-limiter';
+import type { CallOptions, CognitoAccess, CognitoTarget } from '../cognito/access';
+import type { RateSettings } from '../cognito/rate-limiter';
 
 export interface DeleteResourceServerInput {
   run: RunContext;
   item: CleanupItem;
-  /** The run's current DeleteResourceServer rates; the worker's limiter follows them. */
+  /** The run's current DeleteResourceServer rates: caps on this run's share of the worker's budget, never the budget itself. */
   rates: RateSettings;
   /** After deleting, read the server again and expect it gone. */
   verify?: boolean;
@@ -63,11 +65,8 @@ export interface DeleteResourceServerInput {
 }
 
 export interface DeleteActivityDeps {
-  clients: CognitoClients;
-  /** DescribeResourceServer: UserPoolResourceRead quota. */
-  readLimiter: CognitoRateLimiter;
-  /** DeleteResourceServer: UserPoolResourceUpdate quota. */
-  deleteLimiter: CognitoRateLimiter;
+  /** DescribeResourceServer (UserPoolResourceRead) and DeleteResourceServer (UserPoolResourceUpdate) go through it. */
+  cognito: CognitoAccess;
   retryBaseDelayMs?: number;
   retryMaxDelayMs?: number;
   /** Told about every outcome and throttled call (the worker's metrics); optional. */
@@ -110,12 +109,16 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
       (context.info.heartbeatDetails as DeleteHeartbeat | undefined)?.firstAttemptAt ??
       (attempt === 1 ? startedAt : context.info.scheduledTimestampMs);
     const deadlineMs = input.deadlineMs ?? RUN_DEFAULTS.itemDeadlineMinutes * 60_000;
-    const client = deps.clients.forUserPool(item.userPoolId);
+    const accountId = accountOf(item, run.accounts);
+    const target: CognitoTarget & { userPoolId: string } = { userPoolId: item.userPoolId, ...(accountId ? { accountId } : {}) };
+    // This run's share of the worker's budget for the item's (account, Region), and the run's roles.
+    const calls: CallOptions = { share: run.workflowId, signal, ...(run.accounts ? { roles: run.accounts } : {}) };
     const bindings = {
       workflowId: run.workflowId,
       runId: run.runId,
       userPoolId: item.userPoolId,
       identifier: item.identifier,
+      ...(accountId ? { accountId } : {}),
       row: item.row,
       ...(item.extra ? { extra: item.extra } : {}),
       // Deleted although app clients use it (--in-use delete): the audit names them.
@@ -132,7 +135,6 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
         context.log.error('could not write an audit record', { ...bindings, record: msg, error: (err as Error).message });
       }
     };
-    deps.deleteLimiter.setRates(rates);
     const heartbeat = () => context.heartbeat({ firstAttemptAt } satisfies DeleteHeartbeat);
     // No heartbeat at the start: most attempts end within a second, and a heartbeat is
     // a call to the server that writes the activity's state. A retry learns the first
@@ -145,6 +147,7 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
       return {
         userPoolId: item.userPoolId,
         identifier: item.identifier,
+        ...(accountId ? { accountId } : {}),
         row: item.row,
         ...(item.extra ? { extra: item.extra } : {}),
         outcome,
@@ -160,11 +163,9 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
     // Set before this attempt: an earlier attempt of this run may have deleted the item.
     const earlierIntent = run.execute && existsSync(intentPath);
 
-    const onError = (error: ClassifiedError, operation: string, limiter: CognitoRateLimiter): ItemResult => {
-      if (error.throttled) {
-        limiter.reportThrottled();
-        deps.observer?.onThrottled(operation);
-      }
+    // The limiter saw the throttled answer itself (cognito/rate-limiter.ts); the metrics count it here.
+    const onError = (error: ClassifiedError, operation: string): ItemResult => {
+      if (error.throttled) deps.observer?.onThrottled(operation);
       const fields = {
         operation,
         errorCode: error.code,
@@ -219,17 +220,14 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
       let describeRequestId: string | undefined;
       if (!backup) {
         try {
-          const described = await deps.readLimiter.schedule(
-            item.userPoolId,
-            () => client.send(new DescribeResourceServerCommand({ UserPoolId: item.userPoolId, Identifier: item.identifier })),
-            signal,
-          );
-          backup = toBackup(item, described.ResourceServer);
-          describeRequestId = described.$metadata.requestId;
+          // From a listing of the pool at most 10 s old, or DescribeResourceServer (cognito/server-reader.ts).
+          const read = await deps.cognito.servers.read(target, item.identifier, calls);
+          backup = toBackup(item, read.server, accountId);
+          describeRequestId = read.requestId;
         } catch (err) {
           if (signal.aborted) throw cancelled();
           const error = classifyCognitoError(err);
-          if (error.disposition !== 'absent') return onError(error, 'DescribeResourceServer', deps.readLimiter);
+          if (error.disposition !== 'absent') return onError(error, 'DescribeResourceServer');
           note('info', { operation: 'DescribeResourceServer', outcome: 'already-absent', requestId: error.requestId, ...elapsed() }, 'already-absent');
           return result('already-absent', { requestId: error.requestId });
         }
@@ -247,23 +245,27 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
 
       let intentWritten = false;
       try {
-        const deleted = await deps.deleteLimiter.schedule(
-          item.userPoolId,
-          async () => {
+        const deleted = await deps.cognito.call(
+          'UserPoolResourceUpdate',
+          target,
+          async (client) => {
             // The last moment to honour a pause: after this the Delete is sent and finished.
             if (signal.aborted) throw cancelled();
             await writeIntent(run, bindings, backup!, intentPath, earlierIntent);
             intentWritten = true;
             return client.send(new DeleteResourceServerCommand({ UserPoolId: item.userPoolId, Identifier: item.identifier }));
           },
-          signal,
+          { ...calls, caps: rates },
         );
         const requestId = deleted.$metadata.requestId;
         let verified = 'verified absent after delete';
         if (verify) {
           try {
-            await deps.readLimiter.schedule(item.userPoolId, () =>
-              client.send(new DescribeResourceServerCommand({ UserPoolId: item.userPoolId, Identifier: item.identifier })),
+            await deps.cognito.call(
+              'UserPoolResourceRead',
+              target,
+              (client) => client.send(new DescribeResourceServerCommand({ UserPoolId: item.userPoolId, Identifier: item.identifier })),
+              { share: run.workflowId, ...(run.accounts ? { roles: run.accounts } : {}) },
             );
             const message = 'DeleteResourceServer succeeded but the server can still be read';
             note('error', { operation: 'DescribeResourceServer', outcome: 'failed', reason: 'still-present', requestId, ...elapsed() }, message);
@@ -271,7 +273,7 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
           } catch (err) {
             const error = classifyCognitoError(err);
             // A retry goes straight to Delete, finds it absent and, with this run's intent, reports it deleted.
-            if (error.disposition === 'retry') return onError(error, 'DescribeResourceServer', deps.readLimiter);
+            if (error.disposition === 'retry') return onError(error, 'DescribeResourceServer');
             if (error.disposition === 'fail') verified = `deleted, but the check read failed: ${error.code}`;
           }
         }
@@ -292,7 +294,7 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
         }
         // This attempt's delete certainly did not apply: its intent no longer claims a possible delete.
         if (intentWritten && !earlierIntent && !deleteMayHaveApplied(error)) await rm(intentPath, { force: true }).catch(() => undefined);
-        return onError(error, 'DeleteResourceServer', deps.deleteLimiter);
+        return onError(error, 'DeleteResourceServer');
       }
     } catch (err) {
       // The backup or intent could not be written for a reason of the disk's (full, read-only): pause, do not fail.
@@ -334,10 +336,11 @@ async function writeIntent(
   }
 }
 
-function toBackup(item: CleanupItem, server: ResourceServerType | undefined): ResourceServerBackup {
+function toBackup(item: CleanupItem, server: ResourceServerType | undefined, accountId: string | undefined): ResourceServerBackup {
   return {
     userPoolId: server?.UserPoolId ?? item.userPoolId,
     identifier: server?.Identifier ?? item.identifier,
+    ...(accountId ? { accountId } : {}),
     name: server?.Name ?? '',
     scopes: (server?.Scopes ?? []).map((s) => ({ ScopeName: s.ScopeName ?? '', ScopeDescription: s.ScopeDescription ?? '' })),
   };

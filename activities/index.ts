@@ -2,8 +2,10 @@
  * Builds the activities a worker registers, from their dependencies. Tests call
  * this with clients pointed at the emulator; the worker with its configuration.
  */
-import { CognitoClients, type CognitoClientOptions } from '../cognito/clients';
-import { CognitoRateLimiter, type RateSettings } from '../cognito/rate-limiter';
+import { CognitoAccess, type LimiterKey } from '../cognito/access';
+import type { CognitoClientOptions } from '../cognito/clients';
+import type { AccountRoles } from '../cognito/credentials';
+import type { LimiterOptions, LimiterStart, RateSettings } from '../cognito/rate-limiter';
 import { createDeleteResourceServer, type DeleteActivityObserver } from './delete-resource-server';
 import { createCheckDependencies } from './check-dependencies';
 import { createPrepareInput } from './prepare-input';
@@ -17,12 +19,17 @@ import type { BookkeepingActivity } from '../common/types';
 
 export interface ActivityConfig {
   cognito: CognitoClientOptions;
-  /** DeleteResourceServer limits of this worker (Cognito: 15/s per account, 5/s per pool). */
+  /**
+   * DeleteResourceServer budget of this worker for EACH account and Region
+   * (Cognito: 15/s per account and Region, 5/s per pool), shared by its runs.
+   */
   deleteRates: RateSettings;
-  /** DescribeResourceServer limits (Cognito: 20/s per account, 5/s per pool). */
+  /** DescribeResourceServer budget (Cognito: 20/s per account and Region, 5/s per pool). */
   readRates: RateSettings;
-  /** ListUserPoolClients and DescribeUserPoolClient limits (Cognito: 15/s per account, 5/s per pool); default those. */
+  /** ListUserPoolClients and DescribeUserPoolClient budget (Cognito: 15/s per account and Region, 5/s per pool); default those. */
   clientReadRates?: RateSettings;
+  /** The role to assume in each item's account, unless a run names its own (RS_CLEANUP_ASSUME_ROLE_ARN, RS_CLEANUP_EXTERNAL_ID). */
+  roles?: AccountRoles;
   /** Where runs write their audit and manifest unless the run names a directory. */
   auditDir: string;
   retryBaseDelayMs?: number;
@@ -33,34 +40,45 @@ export interface ActivityConfig {
    * so a test can kill the worker inside it. Never set in production.
    */
   chaosDelaysMs?: Partial<Record<BookkeepingActivity, number>>;
+  /** How long a pool listing serves backup reads (cognito/server-reader.ts, default 10 s); 0 = one DescribeResourceServer per item. */
+  listingMaxAgeMs?: number;
 }
 
 
 export interface ActivityDeps {
-  clients: CognitoClients;
-  deleteLimiter: CognitoRateLimiter;
-  readLimiter: CognitoRateLimiter;
-  clientReadLimiter: CognitoRateLimiter;
+  /** Every Cognito call goes through it: clients, credentials and limiters per (account, Region). */
+  cognito: CognitoAccess;
   /** Told about delete outcomes and throttled calls (the worker's metrics); optional. */
   observer?: DeleteActivityObserver;
 }
 
-export function createActivityDeps(config: ActivityConfig): ActivityDeps {
+export interface ActivityHooks {
+  /** Every call's start, as the limiter of its key recorded it (tests check the windows against these). */
+  onStart?: (key: LimiterKey, start: LimiterStart) => void;
+  /** Clock, guard and congestion settings of the limiters. */
+  limiter?: Omit<LimiterOptions, 'onStart'>;
+}
+
+export function createActivityDeps(config: ActivityConfig, hooks: ActivityHooks = {}): ActivityDeps {
   return {
-    clients: new CognitoClients(config.cognito),
-    deleteLimiter: new CognitoRateLimiter(config.deleteRates),
-    readLimiter: new CognitoRateLimiter(config.readRates),
-    clientReadLimiter: new CognitoRateLimiter(
-      config.clientReadRates ?? { rate: WORKER_DEFAULTS.clientReadRate, poolRate: WORKER_DEFAULTS.clientReadPoolRate },
-    ),
+    cognito: new CognitoAccess({
+      ...config.cognito,
+      budgets: {
+        UserPoolResourceUpdate: config.deleteRates,
+        UserPoolResourceRead: config.readRates,
+        UserPoolClientRead: config.clientReadRates ?? { rate: WORKER_DEFAULTS.clientReadRate, poolRate: WORKER_DEFAULTS.clientReadPoolRate },
+        UserPoolRead: { rate: WORKER_DEFAULTS.userPoolReadRate, poolRate: WORKER_DEFAULTS.userPoolReadRate },
+      },
+      ...(config.roles ? { roles: config.roles } : {}),
+      ...(config.listingMaxAgeMs !== undefined ? { listingMaxAgeMs: config.listingMaxAgeMs } : {}),
+      ...(hooks.limiter ? { limiter: hooks.limiter } : {}),
+      ...(hooks.onStart ? { onStart: hooks.onStart } : {}),
+    }),
   };
 }
 
 export async function closeActivityDeps(deps: ActivityDeps): Promise<void> {
-  deps.clients.destroy();
-  await deps.deleteLimiter.stop();
-  await deps.readLimiter.stop();
-  await deps.clientReadLimiter.stop();
+  deps.cognito.close();
 }
 
 export function createActivities(config: ActivityConfig, deps: ActivityDeps) {
@@ -74,8 +92,7 @@ export function createActivities(config: ActivityConfig, deps: ActivityDeps) {
     checkDependencies: bookkeeping(
       'checkDependencies',
       createCheckDependencies({
-        clients: deps.clients,
-        clientReadLimiter: deps.clientReadLimiter,
+        cognito: deps.cognito,
         retryBaseDelayMs: config.retryBaseDelayMs,
         retryMaxDelayMs: config.retryMaxDelayMs,
       }),

@@ -50,6 +50,7 @@ export interface ManifestResult {
 }
 
 /** Columns the manifest adds; input columns of the same name are replaced. */
+const ACCOUNT_COLUMN = 'accountId';
 const RESULT_COLUMNS = ['userPoolId', 'identifier', 'outcome', 'reason', 'errorCode', 'errorMessage', 'attempts', 'requestId', 'row', 'finishedAt'];
 
 export async function writeManifest(request: WriteManifestRequest): Promise<ManifestResult> {
@@ -81,6 +82,8 @@ async function writeAll(request: WriteManifestRequest): Promise<ManifestResult> 
       finishedAt: new Date().toISOString(),
     };
     for (const column of Object.keys(result.extra ?? {})) if (!RESULT_COLUMNS.includes(column)) extraColumns.add(column);
+    // A run across accounts names each item's account (and failed.csv, an input itself, keeps it).
+    if (result.accountId !== undefined) extraColumns.add(ACCOUNT_COLUMN);
     results.push(result);
   }
 
@@ -165,7 +168,7 @@ async function loadRecordedOutcomes(outcomesDir: string): Promise<Map<string, It
 }
 
 function csvRow(header: string[], result: ItemResult): string {
-  const values: Record<string, string> = { ...(result.extra ?? {}) };
+  const values: Record<string, string> = { ...(result.extra ?? {}), ...(result.accountId ? { [ACCOUNT_COLUMN]: result.accountId } : {}) };
   for (const column of RESULT_COLUMNS) {
     const value = (result as unknown as Record<string, unknown>)[column];
     values[column] = value === undefined ? '' : String(value);

@@ -11,6 +11,7 @@
  * have accepted, second by second), the workflow's result, and Temporal's own
  * description of each run of the chain.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -77,8 +78,18 @@ export interface StackOptions {
   emulator: EmulatorOptions;
   /** deleteRates, readRates, clientReadRates of the worker (ActivityConfig). */
   activities: Pick<ActivityConfig, 'deleteRates' | 'readRates'> & Partial<ActivityConfig>;
-  /** Server-side rate of the deletes task queue; `createCleanupWorker`'s default (deleteRates.rate) when absent. */
+  /** Server-side rate of the deletes task queue without fairness; `createCleanupWorker`'s default (deleteRates.rate) when absent. */
   deleteTaskQueueRate?: number;
+  /** Server-side rate per fairness key; `createCleanupWorker`'s default when absent; false = queue-wide limit only. */
+  fairnessKeyRate?: number | false;
+  /**
+   * Workers on the scenario's task queue; default 1. The first runs in this
+   * process, the others as worker processes (`worker/main.ts`: one process
+   * cannot hold two workers of one task queue), configured by `workerEnv`.
+   */
+  workers?: number;
+  /** Environment of the extra worker processes, on top of the stack's (task queue, emulator, credentials). */
+  workerEnv?: NodeJS.ProcessEnv;
 }
 
 export interface RateSample {
@@ -158,6 +169,7 @@ export async function startStack(temporal: BenchTemporal, options: StackOptions)
   const metrics = new SampledMetrics();
   let connection: NativeConnection | undefined;
   let worker: CleanupWorker | undefined;
+  const processes: WorkerProcess[] = [];
   try {
     connection = await NativeConnection.connect({ address: temporal.server.address });
     worker = await createCleanupWorker({
@@ -170,18 +182,38 @@ export async function startStack(temporal: BenchTemporal, options: StackOptions)
         ...options.activities,
       },
       ...(options.deleteTaskQueueRate !== undefined ? { deleteTaskQueueRate: options.deleteTaskQueueRate } : {}),
+      ...(options.fairnessKeyRate !== undefined ? { fairnessKeyRate: options.fairnessKeyRate } : {}),
       metrics,
     });
+    for (let i = 1; i < (options.workers ?? 1); i++) {
+      processes.push(
+        startWorkerProcess({
+          TEMPORAL_ADDRESS: temporal.server.address,
+          TEMPORAL_NAMESPACE: temporal.server.namespace,
+          TEMPORAL_TASK_QUEUE: taskQueue,
+          COGNITO_ENDPOINT: emulator.url,
+          RS_CLEANUP_AUDIT_DIR: path.join(tmpDir, 'audit'),
+          RS_CLEANUP_RATE: String(options.activities.deleteRates.rate),
+          RS_CLEANUP_POOL_RATE: String(options.activities.deleteRates.poolRate),
+          RS_CLEANUP_READ_RATE: String(options.activities.readRates.rate),
+          RS_CLEANUP_POOL_READ_RATE: String(options.activities.readRates.poolRate),
+          LOG_LEVEL: 'info',
+          ...options.workerEnv,
+        }),
+      );
+    }
+    await Promise.all(processes.map((p) => p.started));
   } catch (err) {
-    await connection?.close();
+    worker?.shutdown();
+    for (const p of processes) p.child.kill('SIGKILL');
     await emulator.close();
     await rm(tmpDir, { recursive: true, force: true });
     throw err;
   }
   const running = worker.run();
+  const cleanupWorker = worker;
   const rateSamples: RateSample[] = [];
   const sampler = setInterval(() => rateSamples.push({ at: Date.now(), rate: metrics.currentRate() }), 250);
-  const cleanupWorker = worker;
   const workerConnection = connection;
   let runs = 0;
 
@@ -238,12 +270,41 @@ export async function startStack(temporal: BenchTemporal, options: StackOptions)
     async close() {
       clearInterval(sampler);
       cleanupWorker.shutdown();
+      for (const p of processes) p.child.kill('SIGTERM');
+      await Promise.all(processes.map((p) => p.done));
       await running.catch((err: unknown) => console.error('worker stopped with an error:', err));
       await workerConnection.close();
       await emulator.close();
       await rm(tmpDir, { recursive: true, force: true });
     },
   };
+}
+
+interface WorkerProcess {
+  child: ChildProcess;
+  /** Resolves once the worker logged that it started (it polls both queues then). */
+  started: Promise<void>;
+  done: Promise<number | null>;
+}
+
+function startWorkerProcess(env: NodeJS.ProcessEnv): WorkerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'worker', 'main.ts')], {
+    cwd: path.join(__dirname, '..'),
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const done = new Promise<number | null>((resolve) => child.once('close', resolve));
+  const started = new Promise<void>((resolve, reject) => {
+    let buffered = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      if (buffered.includes('"worker started"')) resolve();
+      buffered = buffered.slice(-200);
+    });
+    void done.then((code) => reject(new Error(`a worker process exited (${code}) before it started`)));
+  });
+  started.catch(() => undefined);
+  return { child, started, done };
 }
 
 /** Throttled attempts recorded in the run's audit log (pino JSON lines). */

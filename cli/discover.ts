@@ -11,13 +11,11 @@ import { writeFileSync } from 'node:fs';
 import { ListResourceServersCommand, ListUserPoolsCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { validateRegionName, validateUserPoolId } from '../common/cognito-rules';
 import { toCsv } from '../common/csv';
-import { CognitoClients } from '../cognito/clients';
+import { commandCognitoAccess, type CognitoAccess } from '../cognito/access';
 import { classifyCognitoError } from '../cognito/errors';
-import { CognitoRateLimiter } from '../cognito/rate-limiter';
 import { retryCognitoCall } from '../cognito/retry';
 import type { CommandIo } from './command-io';
 import { EXIT, UsageError } from './exit-codes';
-import { COGNITO_QUOTAS } from '../common/options';
 
 export interface DiscoverOptions {
   /** Pools to list (repeatable --pool). */
@@ -51,19 +49,18 @@ export async function discoverCommand(options: DiscoverOptions, io: CommandIo): 
     throw new UsageError(`--match: ${(err as Error).message}`);
   }
 
-  const clients = new CognitoClients(env.COGNITO_ENDPOINT ? { endpoint: env.COGNITO_ENDPOINT } : {});
-  // ListResourceServers: UserPoolResourceRead, 20/s per account and 5/s per pool.
-  const limiter = new CognitoRateLimiter({ rate: COGNITO_QUOTAS.resourceReadPerSecond, poolRate: COGNITO_QUOTAS.perPoolPerOperationPerSecond });
+  // ListUserPools: UserPoolRead; ListResourceServers: UserPoolResourceRead (20/s per account and Region, 5/s per pool).
+  const cognito = commandCognitoAccess(env);
   const rows: string[][] = [];
   let listed = 0;
   let poolIds = pools;
   try {
     if (options.allPools) {
       poolIds = [];
-      for (const region of regions) poolIds.push(...(await listUserPools(clients, limiter, region)));
+      for (const region of regions) poolIds.push(...(await listUserPools(cognito, region)));
     }
     for (const poolId of poolIds) {
-      for (const server of await listResourceServers(clients, limiter, poolId)) {
+      for (const server of await listResourceServers(cognito, poolId)) {
         listed += 1;
         if (!pattern || pattern.test(server.Identifier ?? '')) rows.push([poolId, server.Identifier ?? '', server.Name ?? '']);
       }
@@ -73,8 +70,7 @@ export async function discoverCommand(options: DiscoverOptions, io: CommandIo): 
     io.stderr.write(`rs-cleanup: ${err.message}\n`);
     return err.error.code === 'ResourceNotFoundException' ? EXIT.invalidInput : EXIT.failures;
   } finally {
-    clients.destroy();
-    await limiter.stop();
+    cognito.close();
   }
 
   const csv = toCsv(['userPoolId', 'identifier', 'name'], rows);
@@ -116,14 +112,13 @@ function checkOptions(options: DiscoverOptions, env: NodeJS.ProcessEnv): { pools
   return { pools, regions };
 }
 
-async function listUserPools(clients: CognitoClients, limiter: CognitoRateLimiter, region: string): Promise<string[]> {
+async function listUserPools(cognito: CognitoAccess, region: string): Promise<string[]> {
   const ids: string[] = [];
   let nextToken: string | undefined;
   try {
     do {
-      const page = await retryCognitoCall(
-        () => limiter.schedule(`ListUserPools ${region}`, () => clients.forRegion(region).send(new ListUserPoolsCommand({ MaxResults: 60, NextToken: nextToken }))),
-        { limiter },
+      const page = await retryCognitoCall(() =>
+        cognito.call('UserPoolRead', { region }, (client) => client.send(new ListUserPoolsCommand({ MaxResults: 60, NextToken: nextToken }))),
       );
       for (const pool of page.UserPools ?? []) if (pool.Id) ids.push(pool.Id);
       nextToken = page.NextToken;
@@ -134,14 +129,15 @@ async function listUserPools(clients: CognitoClients, limiter: CognitoRateLimite
   return ids;
 }
 
-async function listResourceServers(clients: CognitoClients, limiter: CognitoRateLimiter, poolId: string) {
+async function listResourceServers(cognito: CognitoAccess, poolId: string) {
   const servers: { Identifier?: string; Name?: string }[] = [];
   let nextToken: string | undefined;
   try {
     do {
-      const page = await retryCognitoCall(
-        () => limiter.schedule(poolId, () => clients.forUserPool(poolId).send(new ListResourceServersCommand({ UserPoolId: poolId, MaxResults: 50, NextToken: nextToken }))),
-        { limiter },
+      const page = await retryCognitoCall(() =>
+        cognito.call('UserPoolResourceRead', { userPoolId: poolId }, (client) =>
+          client.send(new ListResourceServersCommand({ UserPoolId: poolId, MaxResults: 50, NextToken: nextToken })),
+        ),
       );
       servers.push(...(page.ResourceServers ?? []));
       nextToken = page.NextToken;

@@ -5,8 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { InvalidArgumentError } from 'commander';
+import { validateAccountId, validateRoleArnTemplate } from '../common/cognito-rules';
 import { compileProtection, parseProtectionPatterns } from '../common/protection';
-import { definedOnly, type InUsePolicy, type Limits } from '../common/types';
+import { definedOnly, type InUsePolicy, type Limits, type RunAccounts } from '../common/types';
 import type { CleanupInput } from '../workflows/cleanup';
 import { UsageError } from './exit-codes';
 
@@ -31,11 +33,43 @@ export interface JobOptions {
   maxDeletes?: number;
   verify: boolean;
   taskQueue?: string;
+  /** The account of items whose input has no accountId column (or an empty value). */
+  account?: string;
+  /** The role to assume in each item's account, `{accountId}` standing for it. */
+  assumeRoleArn?: string;
+  externalId?: string;
+}
+
+/** --account: a 12-digit AWS account ID. */
+export function accountIdValue(value: string): string {
+  const problem = validateAccountId(value);
+  if (problem) throw new InvalidArgumentError(`'${value}' ${problem}`);
+  return value;
+}
+
+/** --assume-role-arn: a role ARN, `{accountId}` standing for each item's account. */
+export function roleArnValue(value: string): string {
+  const problem = validateRoleArnTemplate(value);
+  if (problem) throw new InvalidArgumentError(`'${value}' ${problem}`);
+  return value;
+}
+
+/** --external-id: what STS accepts (2-1224 characters of letters, digits and +=,.@:/-). */
+export function externalIdValue(value: string): string {
+  if (!/^[\w+=,.@:/-]{2,1224}$/.test(value)) throw new InvalidArgumentError('expected 2 to 1224 characters of letters, digits and +=,.@:/-');
+  return value;
+}
+
+/** The run's accounts settings from --account, --assume-role-arn and --external-id; undefined when none is given. */
+export function runAccountsFrom(options: Pick<JobOptions, 'account' | 'assumeRoleArn' | 'externalId'>): RunAccounts | undefined {
+  const accounts: RunAccounts = definedOnly({ defaultAccountId: options.account, assumeRoleArn: options.assumeRoleArn, externalId: options.externalId });
+  return Object.keys(accounts).length > 0 ? accounts : undefined;
 }
 
 /** The workflow input for a cleanup, from the command-line options. */
 export function cleanupInputFrom(options: JobOptions, source: CleanupInput['source'], protect: string[]): CleanupInput {
   const limits: Partial<Limits> = definedOnly({ rate: options.rate, poolRate: options.poolRate, window: options.window });
+  const accounts = runAccountsFrom(options);
   return {
     source,
     execute: options.execute,
@@ -52,6 +86,7 @@ export function cleanupInputFrom(options: JobOptions, source: CleanupInput['sour
     ...(protect.length > 0 ? { protect } : {}),
     ...(options.maxDeletes !== undefined ? { maxDeletes: options.maxDeletes } : {}),
     ...(options.verify ? { verify: true } : {}),
+    ...(accounts ? { accounts } : {}),
   };
 }
 

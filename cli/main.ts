@@ -36,6 +36,7 @@ import {
   uiPortValue,
   windowValue,
 } from './usage';
+import { accountIdValue, externalIdValue, roleArnValue } from './job-options';
 
 // Each command's module (and what it needs: the Temporal client, the worker
 // SDK, the AWS SDK) is loaded when that command runs, not here: `--help`,
@@ -95,7 +96,10 @@ function addJobOptions(command: Command): Command {
     .option('--item-deadline <minutes>', `how long one item may retry throttling, internal and network errors (default ${RUN_DEFAULTS.itemDeadlineMinutes}, at most ${INPUT_BOUNDS.maxItemDeadlineMinutes})`, itemDeadlineValue)
     .option('--max-attempts <n>', `an optional cap on attempts per item (default: none, --item-deadline bounds retries; at most ${OPTION_BOUNDS.maxAttempts})`, attemptsValue)
     .option('--skip-missing-pools', 'run the rest when some user pools do not exist (their items end pool-not-found); default: refuse to start', false)
-    .option('--task-queue <name>', `Temporal task queue (default TEMPORAL_TASK_QUEUE or ${WORKER_DEFAULTS.taskQueue})`, temporalName);
+    .option('--task-queue <name>', `Temporal task queue (default TEMPORAL_TASK_QUEUE or ${WORKER_DEFAULTS.taskQueue})`, temporalName)
+    .option('--account <id>', "the AWS account (12 digits) of rows whose input has no accountId column or leaves it empty", accountIdValue)
+    .option('--assume-role-arn <arn>', "role to assume in each row's account, e.g. 'arn:aws:iam::{accountId}:role/rs-cleanup' (default: the workers' RS_CLEANUP_ASSUME_ROLE_ARN)", roleArnValue)
+    .option('--external-id <id>', "external ID the role's trust policy asks for (default: the workers' RS_CLEANUP_EXTERNAL_ID)", externalIdValue);
 }
 
 /** The options the operator typed (not defaults): what a redrive does not take from the original run. */

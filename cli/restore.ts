@@ -14,13 +14,11 @@ import {
   type ResourceServerType,
 } from '@aws-sdk/client-cognito-identity-provider';
 import type { ResourceServerBackup } from '../common/types';
-import { CognitoClients } from '../cognito/clients';
+import { commandCognitoAccess, type CognitoTarget } from '../cognito/access';
 import { classifyCognitoError } from '../cognito/errors';
-import { CognitoRateLimiter } from '../cognito/rate-limiter';
 import { retryCognitoCall } from '../cognito/retry';
 import { EXIT, UsageError } from './exit-codes';
 import type { CommandIo } from './command-io';
-import { COGNITO_QUOTAS } from '../common/options';
 import { formatCountProgress, ProgressLine } from './progress';
 
 export type RestoreOutcome = 'restored' | 'would-restore' | 'already-present' | 'conflict' | 'pool-not-found' | 'failed';
@@ -28,6 +26,8 @@ export type RestoreOutcome = 'restored' | 'would-restore' | 'already-present' | 
 export interface RestoreResult {
   userPoolId: string;
   identifier: string;
+  /** The account it is restored into, as its backup names it (RS_CLEANUP_ASSUME_ROLE_ARN reaches it). */
+  accountId?: string;
   outcome: RestoreOutcome;
   detail?: string;
 }
@@ -60,7 +60,7 @@ export function loadBackups(from: string): ResourceServerBackup[] {
     const backup = (record.backup ?? (record.event === undefined ? record : undefined)) as ResourceServerBackup | undefined;
     if (record.event !== undefined && record.outcome !== 'deleted') return;
     if (!backup || typeof backup.userPoolId !== 'string' || typeof backup.identifier !== 'string' || !Array.isArray(backup.scopes)) return;
-    byKey.set(`${backup.userPoolId}\n${backup.identifier}`, backup);
+    byKey.set(`${backup.accountId ?? ''}\n${backup.userPoolId}\n${backup.identifier}`, backup);
   });
   return [...byKey.values()];
 }
@@ -77,19 +77,17 @@ export async function restoreBackups(
   env: NodeJS.ProcessEnv,
   onResult?: (result: RestoreResult) => void,
 ): Promise<RestoreResult[]> {
-  const clients = new CognitoClients(env.COGNITO_ENDPOINT ? { endpoint: env.COGNITO_ENDPOINT } : {});
-  // DescribeResourceServer: UserPoolResourceRead; CreateResourceServer: UserPoolResourceUpdate.
-  const readLimiter = new CognitoRateLimiter({ rate: COGNITO_QUOTAS.resourceReadPerSecond, poolRate: COGNITO_QUOTAS.perPoolPerOperationPerSecond });
-  const createLimiter = new CognitoRateLimiter({ rate: COGNITO_QUOTAS.resourceUpdatePerSecond, poolRate: COGNITO_QUOTAS.perPoolPerOperationPerSecond });
+  // DescribeResourceServer, ListResourceServers: UserPoolResourceRead; CreateResourceServer: UserPoolResourceUpdate;
+  // each in the backup's account and Region.
+  const cognito = commandCognitoAccess(env);
   // Once per pool: a server cannot be restored into a pool that does not exist (another Region or account, or deleted).
   const poolChecks = new Map<string, Promise<boolean>>();
-  const poolExists = (userPoolId: string): Promise<boolean> => {
-    let check = poolChecks.get(userPoolId);
+  const poolExists = (target: CognitoTarget & { userPoolId: string }): Promise<boolean> => {
+    const key = `${target.accountId ?? ''}/${target.userPoolId}`;
+    let check = poolChecks.get(key);
     if (!check) {
-      const client = clients.forUserPool(userPoolId);
-      check = retryCognitoCall(
-        () => readLimiter.schedule(userPoolId, () => client.send(new ListResourceServersCommand({ UserPoolId: userPoolId, MaxResults: 1 }))),
-        { limiter: readLimiter },
+      check = retryCognitoCall(() =>
+        cognito.call('UserPoolResourceRead', target, (client) => client.send(new ListResourceServersCommand({ UserPoolId: target.userPoolId, MaxResults: 1 }))),
       ).then(
         () => true,
         (err) => {
@@ -97,23 +95,22 @@ export async function restoreBackups(
           throw err;
         },
       );
-      poolChecks.set(userPoolId, check);
+      poolChecks.set(key, check);
     }
     return check;
   };
   const restoreOne = async (backup: ResourceServerBackup): Promise<RestoreResult> => {
-    const key = { userPoolId: backup.userPoolId, identifier: backup.identifier };
-    const client = clients.forUserPool(backup.userPoolId);
+    const key = { userPoolId: backup.userPoolId, identifier: backup.identifier, ...(backup.accountId ? { accountId: backup.accountId } : {}) };
+    const target = { userPoolId: backup.userPoolId, ...(backup.accountId ? { accountId: backup.accountId } : {}) };
     try {
-      if (!(await poolExists(backup.userPoolId))) {
+      if (!(await poolExists(target))) {
         return { ...key, outcome: 'pool-not-found', detail: `user pool ${backup.userPoolId} does not exist (as asked: its Region, these credentials)` };
       }
       try {
-        const existing = await retryCognitoCall(
-          () => readLimiter.schedule(backup.userPoolId, () =>
+        const existing = await retryCognitoCall(() =>
+          cognito.call('UserPoolResourceRead', target, (client) =>
             client.send(new DescribeResourceServerCommand({ UserPoolId: backup.userPoolId, Identifier: backup.identifier })),
           ),
-          { limiter: readLimiter },
         );
         return sameDefinition(backup, existing.ResourceServer)
           ? { ...key, outcome: 'already-present' }
@@ -124,8 +121,8 @@ export async function restoreBackups(
         if (disposition !== 'absent') throw err;
       }
       if (!execute) return { ...key, outcome: 'would-restore' };
-      await retryCognitoCall(
-        () => createLimiter.schedule(backup.userPoolId, () =>
+      await retryCognitoCall(() =>
+        cognito.call('UserPoolResourceUpdate', target, (client) =>
           client.send(new CreateResourceServerCommand({
             UserPoolId: backup.userPoolId,
             Identifier: backup.identifier,
@@ -133,7 +130,6 @@ export async function restoreBackups(
             Scopes: backup.scopes,
           })),
         ),
-        { limiter: createLimiter },
       );
       return { ...key, outcome: 'restored' };
     } catch (err) {
@@ -149,9 +145,7 @@ export async function restoreBackups(
       return result;
     }));
   } finally {
-    clients.destroy();
-    await readLimiter.stop();
-    await createLimiter.stop();
+    cognito.close();
   }
 }
 

@@ -23,6 +23,9 @@ export function optionsAsFlags(options: RunOptionsRecord): string[] {
   if (options.failureThreshold?.count !== undefined) flags.push(`--max-failures ${options.failureThreshold.count}`);
   if (options.failureThreshold?.percent !== undefined) flags.push(`--max-failure-percent ${options.failureThreshold.percent}`);
   for (const pattern of options.protect) flags.push(`--protect ${shellQuote(pattern)}`);
+  if (options.accounts?.defaultAccountId) flags.push(`--account ${options.accounts.defaultAccountId}`);
+  if (options.accounts?.assumeRoleArn) flags.push(`--assume-role-arn ${shellQuote(options.accounts.assumeRoleArn)}`);
+  if (options.accounts?.externalId) flags.push(`--external-id ${shellQuote(options.accounts.externalId)}`);
   return flags;
 }
 
@@ -47,6 +50,9 @@ export function inheritOptions<T extends JobOptions>(given: T, setOnCommandLine:
     ...pick('maxDeletes', original.maxDeletes),
     ...pick('maxFailures', original.failureThreshold?.count),
     ...pick('maxFailurePercent', original.failureThreshold?.percent),
+    ...pick('account', original.accounts?.defaultAccountId),
+    ...pick('assumeRoleArn', original.accounts?.assumeRoleArn),
+    ...pick('externalId', original.accounts?.externalId),
     protect: [...new Set([...original.protect, ...(given.protect ?? [])])],
   };
 }

@@ -1,5 +1,6 @@
 /**
- * One CognitoIdentityProviderClient per Region, built once and reused. The
+ * One CognitoIdentityProviderClient per Region and credentials (the worker's
+ * own, or a role assumed in an item's account), built once and reused. The
  * Region is the prefix of the user pool ID (`us-east-1_AbC123`).
  *
  * The SDK's own retries are off (maxAttempts: 1): Temporal's retry policy owns
@@ -10,9 +11,13 @@
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { regionOfUserPoolId } from '../common/cognito-rules';
 import { COGNITO_CALL_DEFAULTS } from '../common/options';
+import { AccountCredentials, type AssumedRole } from './credentials';
+
+/** A client whose credentials were renewed is closed this long after (its last calls finish first). */
+const RETIRED_CLIENT_GRACE_MS = 60_000;
 
 export interface CognitoClientOptions {
-  /** Endpoint override, e.g. the local emulator; AWS when absent. */
+  /** Endpoint override, e.g. the local emulator (which answers STS too); AWS when absent. */
   endpoint?: string;
   /** Per-request timeout; a hung connection becomes a retryable error. */
   requestTimeoutMs?: number;
@@ -20,20 +25,25 @@ export interface CognitoClientOptions {
 
 export class CognitoClients {
   private readonly clients = new Map<string, CognitoIdentityProviderClient>();
+  readonly credentials: AccountCredentials;
 
-  constructor(private readonly options: CognitoClientOptions = {}) {}
-
-  forUserPool(userPoolId: string): CognitoIdentityProviderClient {
-    return this.forRegion(regionOfUserPoolId(userPoolId));
+  constructor(private readonly options: CognitoClientOptions = {}) {
+    this.credentials = new AccountCredentials(options.endpoint ? { endpoint: options.endpoint } : {});
   }
 
-  forRegion(region: string): CognitoIdentityProviderClient {
-    let client = this.clients.get(region);
+  forUserPool(userPoolId: string, role?: AssumedRole): CognitoIdentityProviderClient {
+    return this.forRegion(regionOfUserPoolId(userPoolId), role);
+  }
+
+  forRegion(region: string, role?: AssumedRole): CognitoIdentityProviderClient {
+    const key = `${region}\n${role ? `${role.roleArn}\n${role.externalId ?? ''}` : ''}`;
+    let client = this.clients.get(key);
     if (!client) {
       client = new CognitoIdentityProviderClient({
         region,
         maxAttempts: 1,
         ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
+        ...(role ? { credentials: this.credentials.provider(role) } : {}),
         requestHandler: {
           requestTimeout: this.options.requestTimeoutMs ?? COGNITO_CALL_DEFAULTS.requestTimeoutMs,
           // Without it the handler (@smithy/node-http-handler 4.x) only logs a warning
@@ -43,9 +53,25 @@ export class CognitoClients {
           connectionTimeout: COGNITO_CALL_DEFAULTS.connectionTimeoutMs,
         },
       });
-      this.clients.set(region, client);
+      this.clients.set(key, client);
     }
     return client;
+  }
+
+  /**
+   * Cognito said the role's credentials expired: forget them, and the clients
+   * that hold them (a client keeps the credentials it got until they expire
+   * by its own clock), so the next call assumes the role again.
+   */
+  renew(role: AssumedRole): void {
+    this.credentials.invalidate(role);
+    const suffix = `\n${role.roleArn}\n${role.externalId ?? ''}`;
+    for (const [key, client] of this.clients) {
+      if (!key.endsWith(suffix)) continue;
+      this.clients.delete(key);
+      // Calls may still be on their way through it: close it once they are done.
+      setTimeout(() => client.destroy(), RETIRED_CLIENT_GRACE_MS).unref();
+    }
   }
 
   destroy(): void {

@@ -25,8 +25,12 @@ export interface ClassifiedError {
   requestId?: string;
 }
 
-/** Errors Cognito returns when a retry can succeed. */
-const RETRYABLE_CODES = new Set(['TooManyRequestsException', 'InternalErrorException']);
+/**
+ * Errors Cognito returns when a retry can succeed; ExpiredTokenException (an
+ * assumed role's credentials ran out: cognito/access.ts renews them) and STS's
+ * own throttling too, neither of them a sign of Cognito's quota.
+ */
+const RETRYABLE_CODES = new Set(['TooManyRequestsException', 'InternalErrorException', 'ExpiredTokenException', 'ExpiredToken', 'Throttling']);
 const RETRYABLE_STATUSES = new Set([500, 502, 503, 504]);
 /** HTTP 429 is throttling whatever the body says. */
 const THROTTLING_STATUS = 429;

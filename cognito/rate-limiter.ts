@@ -1,148 +1,595 @@
 /**
- * Client-side rate limiting for one Cognito quota category inside one worker:
- * an account-wide limit and a per-user-pool limit, mirroring Cognito's own
- * two limits (for DeleteResourceServer: 15 req/s per account and Region, 5 req/s
- * per pool and operation).
+ * Client-side rate limiting for ONE Cognito quota category in ONE account and
+ * Region (for DeleteResourceServer: UserPoolResourceUpdate, 15 req/s per
+ * account and Region, and 5 req/s per user pool and operation). The worker
+ * holds one per key (cognito/access.ts); its rates are the worker's budget for
+ * that key, shared by every run the worker serves.
  *
- * Both limits must hold at the moment a call really starts. Chaining two
- * bottleneck limiters does not do that: the pool's spacing would count from
- * when a call joins the account's queue, and a backlog there releases one
- * pool's calls back to back. So each pool has a limiter that lets one call at
- * a time through: the call waits for the account's next slot, starts, and the
- * pool's slot stays taken for the pool's spacing after that start.
+ * The promise: at the moment a call starts, fewer than N calls may have
+ * reached Cognito in the last W ms, for each window that applies to it (a call
+ * counts from the latest moment it can have arrived: see CallLog):
+ * - the key's window (the budget's `rate`, lowered after congestion),
+ * - its pool's window (the budget's `poolRate`),
+ * - its run's windows, when the run caps its share (`caps.rate`, `caps.poolRate`).
+ * These are sliding windows, the way the emulator (and, close enough, Cognito)
+ * counts, and starts are spread within them: at most one every window /
+ * slots ms on the key (67 ms at 15/s), and every 0.8 of that in a pool (160 ms
+ * at 5/s: room to catch up a lost turn), a call starting the moment its turn
+ * comes. Even spacing, not bursts: a burst of calls started together is
+ * sent one after the other by the event loop, in an order that changes from
+ * one window to the next, so a call can reach Cognito a few ms less than a
+ * second after the one whose slot it took, and be throttled (measured on 2
+ * cores: bursts throttled 5-19% of calls, even spacing none; docs/performance.md).
+ * Each window is `guardMs` longer than a second, for what a call's trip to
+ * Cognito may vary by: paid once per window (1%), not once per call.
  *
- * When Cognito throttles us anyway (other applications share the account's
- * quota), `reportThrottled()` cuts the rate by 30%, at most once a second
- * (one burst of throttled calls is one signal, not thirty); after a quiet
- * period it climbs back by a tenth of the configured rate per second. This is
- * additive-increase / multiplicative-decrease, as in TCP: it settles just under
- * whatever share of the quota is left to us, without hammering the account.
- * Neither limiter reserves start times ahead (one call at a time through
- * each), so a new rate applies to the very next call.
+ * Who starts next, when several calls may: the run that started the fewest
+ * calls in the key's window (runs share the budget fairly, each within its own
+ * caps; a run that cannot use its share leaves it to the others), then, within
+ * that run, the pool with the most calls waiting (the pool that will take
+ * longest), then the call that waited longest. Nothing is reserved ahead: a new
+ * rate, a new cap or a new call is taken into account at the next start.
+ *
+ * Congestion (another application uses part of the quota) versus noise (a few
+ * TooManyRequests at random): the limiter watches the share of its own calls
+ * throttled over the last few seconds. Above `throttleShare` (20%) it is
+ * congestion: the key's rate is cut by `decrease` (to 80%), at most once per
+ * `cutSpacingMs`; below, a throttled call is retried and the rate stays. After
+ * `quietMs` without a cut the rate climbs back by one call per second each
+ * second. Random throttling of 5% never reaches 20%; offering 9 calls a second
+ * where 7 are left throttles 22% and is cut, so the rate settles where the
+ * calls left to us are used.
+ *
+ * The clock and its timers are injectable: tests run it on a fake clock.
  */
-import Bottleneck from 'bottleneck';
+import { classifyCognitoError } from './errors';
 
 export interface RateSettings {
-  /** Calls per second across the account (this worker's share). */
+  /** Calls per second across the key (one account and Region). */
   rate: number;
   /** Calls per second to one user pool. */
   poolRate: number;
 }
 
-/** How much slower than the nominal rate to go, to absorb network jitter (at most a tenth of the spacing). */
-const JITTER_GUARD_MS = 5;
-const DECREASE = 0.7;
-const MIN_FACTOR = 1 / 8;
-/** Throttles within this long of the last cut are the same signal. */
-const DECREASE_SPACING_MS = 1_000;
-const RECOVERY_QUIET_MS = 3_000;
-const RECOVERY_STEP = 0.1;
+export interface LimiterClock {
+  now(): number;
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
 
-export class CognitoRateLimiter {
-  private settings: RateSettings;
-  /** Multiplier on the configured rates; below 1 after throttling. */
-  private factor = 1;
-  private lastThrottledAt = Number.NEGATIVE_INFINITY;
-  private lastDecreaseAt = Number.NEGATIVE_INFINITY;
-  private readonly account: Bottleneck;
-  private readonly pools: Bottleneck.Group;
-  private readonly recoveryTimer: NodeJS.Timeout;
+export const SYSTEM_CLOCK: LimiterClock = {
+  now: () => Date.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
 
-  constructor(settings: RateSettings, private readonly now: () => number = Date.now) {
-    assertRates(settings);
-    this.settings = { ...settings };
-    // One (instant) job at a time: bottleneck computes a job's start when it
-    // registers it, so without this a backlog would keep the old rate.
-    this.account = new Bottleneck({ maxConcurrent: 1, minTime: this.minTime(settings.rate) });
-    this.pools = new Bottleneck.Group({ maxConcurrent: 1 });
-    this.recoveryTimer = setInterval(() => this.recover(), 1_000);
-    this.recoveryTimer.unref();
+export interface ScheduleOptions {
+  /** Whose call it is (a run's workflow ID); the budget is shared fairly between shares. Default: one share. */
+  share?: string;
+  /** Caps on this share's own rates (a run's --rate and --pool-rate); the latest call's caps hold for the share. */
+  caps?: Partial<RateSettings>;
+  /** While the call waits, an abort drops it: it never runs and the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** One start, as the limiter recorded it (tests check the windows against these). */
+export interface LimiterStart {
+  at: number;
+  userPoolId: string;
+  share: string;
+}
+
+export interface CongestionSettings {
+  /** Outcomes older than this do not count. */
+  observeMs: number;
+  /** Fewer outcomes than this in the window say nothing. */
+  minSamples: number;
+  /** Above this share of throttled calls, it is congestion. */
+  throttleShare: number;
+  /** The rate after a cut, as a share of the rate before. */
+  decrease: number;
+  /** At most one cut this often: one burst of throttles is one signal. */
+  cutSpacingMs: number;
+  /** Climb back only after this long without a cut... */
+  quietMs: number;
+  /** ...by this many calls per second, each second. */
+  recoveryStep: number;
+  /** Never below this share of the budget. */
+  minFactor: number;
+}
+
+export const DEFAULT_CONGESTION: CongestionSettings = {
+  observeMs: 5_000,
+  minSamples: 10,
+  throttleShare: 0.2,
+  decrease: 0.8,
+  cutSpacingMs: 1_000,
+  quietMs: 3_000,
+  recoveryStep: 1,
+  minFactor: 1 / 8,
+};
+
+export interface LimiterOptions {
+  clock?: LimiterClock;
+  /** How much longer than a second each window is; default 5 ms. */
+  guardMs?: number;
+  /** Least time between two starts, as a share of each window's even spacing (window / slots). */
+  spacing?: SpacingSettings;
+  congestion?: Partial<CongestionSettings>;
+  /** Told about every start. */
+  onStart?: (start: LimiterStart) => void;
+}
+
+export interface SpacingSettings {
+  /** The key's window: 1 (evenly, 67 ms apart at 15/s) by default; 0 lets starts come in bursts. */
+  key?: number;
+  /** Each pool's window: 0.8 (at least 160 ms apart at 5/s, the window holding it to 5) by default. */
+  pool?: number;
+}
+
+export const DEFAULT_GUARD_MS = 5;
+const DEFAULT_SPACING: Required<SpacingSettings> = { key: 1, pool: 0.8 };
+const DEFAULT_SHARE = '';
+/** Starts older than this never matter (the longest window: one call per 100 s, the lowest rate allowed). */
+const HORIZON_MS = 100_000 + 1_000;
+/**
+ * A call that started this long before a window is not looked at again: its
+ * arrival is known or long past (Cognito calls time out after 10 s).
+ */
+const LATE_ARRIVAL_LIMIT_MS = 15_000;
+/** How late a timer may have fired and still have its start count from when it was due (for the spacing only). */
+const MAX_CATCH_UP_MS = 30;
+/** Round trips remembered for the typical (median) one. */
+const ROUND_TRIPS_KEPT = 50;
+
+/** A sliding window: at most `slots` starts in any `ms`. */
+interface Window {
+  slots: number;
+  ms: number;
+}
+
+/**
+ * The window of a rate: whole calls per second (7.5/s is 7 in any second, so
+ * that no second ever holds more than the rate), or one call per 1/rate
+ * seconds below 1/s.
+ */
+export function windowOf(rate: number, guardMs: number): Window {
+  if (rate >= 1) return { slots: Math.floor(rate + 1e-9), ms: 1000 + guardMs };
+  return { slots: 1, ms: Math.ceil(1000 / rate) + guardMs };
+}
+
+/** A call as the windows count it: when it started and, once it has, when it finished. */
+interface Call {
+  start: number;
+  /**
+   * When its turn came: the start, or a little earlier when the timer that
+   * started it fired late. The even spacing counts from here, so a busy event
+   * loop does not slow every following start by its delay; the windows count
+   * from the real start.
+   */
+  due: number;
+  end?: number;
+  /**
+   * Started before any call of this limiter had come back: the first calls
+   * open connections and load what the SDK needs, so their round trips say
+   * nothing about how long a trip takes. They count until they end.
+   */
+  cold: boolean;
+}
+
+/**
+ * Calls under one window, oldest start first. A call counts in the window from
+ * the latest moment it can have reached Cognito, relative to the others: its
+ * start, or, once it has finished, its end less a typical round trip (the
+ * median of recent ones). Every call spends about a typical trip's outbound
+ * part on its way, so that part shifts all arrivals alike and costs nothing;
+ * a call that took longer than typical may have been held up on its way by
+ * the difference, and the call whose slot it frees waits as much longer. A
+ * call still on its way counts for as long as it is.
+ */
+class CallLog {
+  private calls: Call[] = [];
+  private head = 0;
+
+  record(call: Call): void {
+    this.calls.push(call);
   }
 
   /**
-   * Runs `call` when both the pool's and the account's limits allow it. When
-   * `signal` aborts first, the returned promise rejects at once with the
-   * signal's reason and `call` never runs; the dropped job gives its place
-   * up without taking a slot's spacing (bottleneck cannot remove a queued
-   * job, so it stays queued and does nothing when its turn comes).
+   * When a call may next start under `window` (now, or later), at least
+   * `spacing` ms after the last start. `typicalRoundTrip` is undefined until
+   * a call has come back.
    */
-  schedule<T>(userPoolId: string, call: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  nextFree(window: Window, now: number, spacing: number, typicalRoundTrip: number | undefined): number {
+    this.prune(now);
+    const last = this.head < this.calls.length ? this.calls[this.calls.length - 1]!.due + spacing : now;
+    // Calls that may still be in the window: counted from their latest possible arrival.
+    const since = now - window.ms;
+    const arrivals: number[] = [];
+    for (let i = this.calls.length - 1; i >= this.head; i--) {
+      const call = this.calls[i]!;
+      if (call.start <= since - LATE_ARRIVAL_LIMIT_MS) break;
+      const arrival =
+        call.end === undefined ? Number.POSITIVE_INFINITY : call.cold ? call.end : Math.max(call.start, call.end - (typicalRoundTrip ?? call.end - call.start));
+      if (arrival > since) arrivals.push(arrival);
+    }
+    if (arrivals.length < window.slots) return Math.max(now, last);
+    // The window has room once the slots-th latest arrival leaves it.
+    arrivals.sort((a, b) => b - a);
+    return Math.max(now, arrivals[window.slots - 1]! + window.ms, last);
+  }
+
+  /** Starts in the last `ms`. */
+  countSince(since: number): number {
+    let lo = this.head;
+    let hi = this.calls.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.calls[mid]!.start > since) hi = mid;
+      else lo = mid + 1;
+    }
+    return this.calls.length - lo;
+  }
+
+  isEmpty(now: number): boolean {
+    this.prune(now);
+    return this.head === this.calls.length;
+  }
+
+  private prune(now: number): void {
+    while (this.head < this.calls.length && this.calls[this.head]!.start <= now - HORIZON_MS) this.head++;
+    if (this.head > 1024 && this.head * 2 > this.calls.length) {
+      this.calls = this.calls.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
+interface Waiting {
+  share: string;
+  userPoolId: string;
+  queuedAt: number;
+  start: (call: Call) => void;
+  drop: () => void;
+}
+
+interface ShareState {
+  caps: Partial<RateSettings>;
+  log: CallLog;
+  poolLogs: Map<string, CallLog>;
+  /** userPoolId -> this share's waiting calls, first come first. */
+  queues: Map<string, Waiting[]>;
+  waiting: number;
+}
+
+/** Additive increase, multiplicative decrease on the key's rate, ignoring throttles that are noise. */
+class CongestionControl {
+  /** Multiplier on the budget's rate. */
+  factor = 1;
+  private outcomes: { at: number; throttled: boolean }[] = [];
+  private lastCutAt = Number.NEGATIVE_INFINITY;
+  private lastRecoveryAt = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly settings: CongestionSettings) {}
+
+  /** Records an outcome; true when the factor changed. */
+  record(throttled: boolean, now: number, budget: number): boolean {
+    this.outcomes.push({ at: now, throttled });
+    while (this.outcomes.length > 0 && this.outcomes[0]!.at <= now - this.settings.observeMs) this.outcomes.shift();
+    if (now - this.lastCutAt < this.settings.cutSpacingMs) return false;
+    const throttledShare = this.throttledShare();
+    if (throttledShare === undefined || throttledShare <= this.settings.throttleShare) return false;
+    this.lastCutAt = now;
+    // The outcomes before the cut describe the old rate, not the new one.
+    this.outcomes = [];
+    const floor = this.settings.minFactor;
+    this.factor = Math.max(floor, Math.min(this.factor, 1) * this.settings.decrease);
+    // A budget of a few calls per second cannot be cut below one call per second by rounding alone.
+    if (budget * this.factor < 1 && budget >= 1) this.factor = Math.max(floor, 1 / budget);
+    return true;
+  }
+
+  /** Called as time passes; true when the factor changed. */
+  recover(now: number, budget: number): boolean {
+    if (this.factor >= 1 || now - this.lastCutAt < this.settings.quietMs || now - this.lastRecoveryAt < 1_000) return false;
+    this.lastRecoveryAt = now;
+    this.factor = Math.min(1, this.factor + this.settings.recoveryStep / budget);
+    return true;
+  }
+
+  /** When recover() may next change something, or undefined. */
+  nextRecoveryAt(): number | undefined {
+    if (this.factor >= 1) return undefined;
+    return Math.max(this.lastCutAt + this.settings.quietMs, this.lastRecoveryAt + 1_000);
+  }
+
+  throttledShare(): number | undefined {
+    if (this.outcomes.length < this.settings.minSamples) return undefined;
+    return this.outcomes.filter((o) => o.throttled).length / this.outcomes.length;
+  }
+}
+
+export class CognitoRateLimiter {
+  private budget: RateSettings;
+  private readonly clock: LimiterClock;
+  private readonly guardMs: number;
+  private readonly spacing: Required<SpacingSettings>;
+  private readonly congestion: CongestionControl;
+  /** Recent round trips of calls that got an answer: their median is a typical trip to Cognito and back. */
+  private readonly roundTrips: number[] = [];
+  private readonly keyLog = new CallLog();
+  private readonly poolLogs = new Map<string, CallLog>();
+  private readonly shares = new Map<string, ShareState>();
+  private timer: unknown;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private stopped = false;
+
+  constructor(
+    budget: RateSettings,
+    private readonly options: LimiterOptions = {},
+  ) {
+    assertRates(budget);
+    this.budget = { ...budget };
+    this.clock = options.clock ?? SYSTEM_CLOCK;
+    this.guardMs = options.guardMs ?? DEFAULT_GUARD_MS;
+    this.spacing = { ...DEFAULT_SPACING, ...options.spacing };
+    this.congestion = new CongestionControl({ ...DEFAULT_CONGESTION, ...options.congestion });
+  }
+
+  /**
+   * Runs `call` once every window that applies allows it (see the top of this
+   * file). A call that has started is never aborted: it finishes and reports.
+   * Its outcome feeds the congestion control.
+   */
+  schedule<T>(userPoolId: string, call: () => Promise<T>, options: ScheduleOptions = {}): Promise<T> {
+    const { signal } = options;
     return new Promise<T>((resolve, reject) => {
-      const aborted = () => reject(abortReason(signal!));
-      if (signal?.aborted) return aborted();
-      signal?.addEventListener('abort', aborted, { once: true });
-      const settle = {
-        resolve: (value: T) => (signal?.removeEventListener('abort', aborted), resolve(value)),
-        reject: (err: unknown) => (signal?.removeEventListener('abort', aborted), reject(err)),
+      if (this.stopped) return reject(new Error('the rate limiter has stopped'));
+      if (signal?.aborted) return reject(abortReason(signal));
+      const shareId = options.share ?? DEFAULT_SHARE;
+      const share = this.share(shareId);
+      if (options.caps) {
+        assertCaps(options.caps);
+        share.caps = { ...options.caps };
+      }
+      const queue = share.queues.get(userPoolId) ?? [];
+      share.queues.set(userPoolId, queue);
+      const onAbort = () => {
+        const index = queue.indexOf(waiting);
+        if (index === -1) return;
+        queue.splice(index, 1);
+        share.waiting -= 1;
+        if (queue.length === 0) share.queues.delete(userPoolId);
+        reject(abortReason(signal!));
+        this.pump();
       };
-      this.pools
-        .key(userPoolId)
-        .schedule(async () => {
-          if (signal?.aborted) return;
-          await this.account.schedule(async () => undefined);
-          if (signal?.aborted) return;
-          // Started: the call finishes and reports whatever comes next. A delete
-          // already on its way must never be reported as not sent.
-          signal?.removeEventListener('abort', aborted);
-          call().then(resolve, reject);
-          // Hold the pool's slot: its spacing counts from the real start.
-          await new Promise((r) => setTimeout(r, this.minTime(this.settings.poolRate * this.factor)));
-        })
-        .catch(settle.reject);
+      const waiting: Waiting = {
+        share: shareId,
+        userPoolId,
+        queuedAt: this.clock.now(),
+        start: (started: Call) => {
+          signal?.removeEventListener('abort', onAbort);
+          let running: Promise<T>;
+          try {
+            running = Promise.resolve(call());
+          } catch (err) {
+            running = Promise.reject(err);
+          }
+          running.then(
+            (value) => {
+              this.finished(started, true, false);
+              resolve(value);
+            },
+            (err: unknown) => {
+              const error = classifyCognitoError(err);
+              // Only an answer from Cognito tells how long the trip takes (not a call that failed before sending).
+              this.finished(started, error.httpStatus !== undefined, error.throttled);
+              reject(err);
+            },
+          );
+        },
+        drop: () => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(new Error('the rate limiter has stopped'));
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      queue.push(waiting);
+      share.waiting += 1;
+      this.pump();
     });
   }
 
-  /** Changes the configured rates; a no-op when they are unchanged. */
-  setRates(settings: RateSettings): void {
-    assertRates(settings);
-    if (settings.rate === this.settings.rate && settings.poolRate === this.settings.poolRate) return;
-    this.settings = { ...settings };
-    this.apply();
+  /** Changes the budget (the worker's configuration); applies from the next start. */
+  setBudget(budget: RateSettings): void {
+    assertRates(budget);
+    this.budget = { ...budget };
+    this.pump();
   }
 
-  /** Cognito said TooManyRequests: slow down for a while. */
-  reportThrottled(): void {
-    const now = this.now();
-    this.lastThrottledAt = now;
-    if (now - this.lastDecreaseAt < DECREASE_SPACING_MS) return;
-    this.lastDecreaseAt = now;
-    this.factor = Math.max(MIN_FACTOR, this.factor * DECREASE);
-    this.apply();
+  budgetSettings(): RateSettings {
+    return { ...this.budget };
   }
 
-  /** The account-wide rate in force now (calls per second). */
+  /** The key's rate in force now (calls per second): the budget, lower after congestion. */
   currentRate(): number {
-    return this.settings.rate * this.factor;
+    return this.budget.rate * this.congestion.factor;
   }
 
-  configured(): RateSettings {
-    return { ...this.settings };
+  /** Calls waiting to start. */
+  waiting(): number {
+    let n = 0;
+    for (const share of this.shares.values()) n += share.waiting;
+    return n;
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.recoveryTimer);
-    await this.account.stop({ dropWaitingJobs: true }).catch(() => undefined);
-    for (const key of this.pools.keys()) await this.pools.deleteKey(key);
+  /** Share of throttled calls over the observed window, when there are enough of them. */
+  throttledShare(): number | undefined {
+    return this.congestion.throttledShare();
   }
 
-  /** Called every second: after a quiet period, climb back towards the configured rate. */
-  recover(): void {
-    if (this.factor >= 1 || this.now() - this.lastThrottledAt < RECOVERY_QUIET_MS) return;
-    this.factor = Math.min(1, this.factor + RECOVERY_STEP);
-    this.apply();
+  /** Drops every waiting call (they reject); started calls finish. */
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const share of this.shares.values()) {
+      for (const queue of share.queues.values()) for (const waiting of queue.splice(0)) waiting.drop();
+      share.queues.clear();
+      share.waiting = 0;
+    }
   }
 
-  private apply(): void {
-    // The pools read their spacing at each call; only the account limiter holds a setting.
-    this.account.updateSettings({ minTime: this.minTime(this.settings.rate * this.factor) });
+  /** Starts every call that may start now, then sleeps until the next one may. */
+  private pump(): void {
+    if (this.stopped) return;
+    const now = this.clock.now();
+    // Recovery is checked as time passes; the timer below brings the pump back for it.
+    this.congestion.recover(now, this.budget.rate);
+    for (;;) {
+      const next = this.pick(now);
+      if (next.start) {
+        this.begin(next.start, now, next.due ?? now);
+        continue;
+      }
+      const recoveryAt = this.waiting() > 0 ? this.congestion.nextRecoveryAt() : undefined;
+      this.sleepUntil(Math.min(next.wakeAt ?? Number.POSITIVE_INFINITY, recoveryAt ?? Number.POSITIVE_INFINITY), now);
+      return;
+    }
   }
 
-  private minTime(perSecond: number): number {
-    const spacing = Math.ceil(1000 / perSecond);
-    // At Cognito's rates the guard is the whole 5 ms (15/s: 72 ms apart); far above
-    // them (quotas off) a fixed 5 ms would cap every rate at 166/s, so it is a tenth.
-    return spacing + Math.min(JITTER_GUARD_MS, spacing / 10);
+  /**
+   * The call to start now, or when to look again. A pool's calls are spaced a
+   * little closer than its window's even spacing (`spacing.pool`, 0.8): a pool
+   * that lost a turn to another pool's call at the key's slot (or to a timer
+   * that fired late) catches up within its window, which alone holds it to its
+   * rate. At the full spacing, every lost turn was lost for good: the biggest
+   * pool, the one that decides how long a run takes, got 4.6 deletes/s of its 5.
+   */
+  private pick(now: number): { start?: Waiting; due?: number; wakeAt?: number } {
+    const typical = this.typicalRoundTrip();
+    const keyWindow = windowOf(this.currentRate(), this.guardMs);
+    const keySpacing = spacingOf(keyWindow, this.spacing.key);
+    const keyFree = this.keyLog.nextFree(keyWindow, now, keySpacing, typical);
+    const poolWindow = windowOf(this.budget.poolRate, this.guardMs);
+    const poolSpacing = spacingOf(poolWindow, this.spacing.pool);
+    let best: { waiting: Waiting; readyAt: number; used: number; backlog: number } | undefined;
+    let wakeAt = Number.POSITIVE_INFINITY;
+    for (const share of this.shares.values()) {
+      if (share.waiting === 0) continue;
+      const shareFree = share.caps.rate !== undefined ? share.log.nextFree(windowOf(share.caps.rate, this.guardMs), now, 0, typical) : now;
+      const used = share.log.countSince(now - keyWindow.ms);
+      for (const [userPoolId, queue] of share.queues) {
+        const head = queue[0];
+        if (!head) continue;
+        const poolFree = this.poolLogs.get(userPoolId)?.nextFree(poolWindow, now, poolSpacing, typical) ?? now;
+        const sharePoolFree =
+          share.caps.poolRate !== undefined
+            ? share.poolLogs.get(userPoolId)?.nextFree(windowOf(share.caps.poolRate, this.guardMs), now, 0, typical) ?? now
+            : now;
+        const readyAt = Math.max(keyFree, shareFree, poolFree, sharePoolFree);
+        if (readyAt > now) {
+          wakeAt = Math.min(wakeAt, readyAt);
+          continue;
+        }
+        if (
+          !best ||
+          used < best.used ||
+          (used === best.used && (queue.length > best.backlog || (queue.length === best.backlog && head.queuedAt < best.waiting.queuedAt)))
+        ) {
+          best = { waiting: head, readyAt, used, backlog: queue.length };
+        }
+      }
+    }
+    if (best && best.readyAt <= now) return { start: best.waiting, due: best.readyAt };
+    if (best) wakeAt = Math.min(wakeAt, best.readyAt);
+    return Number.isFinite(wakeAt) ? { wakeAt } : {};
   }
+
+  private typicalRoundTrip(): number | undefined {
+    if (this.roundTrips.length === 0) return undefined;
+    const sorted = [...this.roundTrips].sort((a, b) => a - b);
+    return sorted[(sorted.length - 1) >> 1];
+  }
+
+  /** A call came back: when it did (its window counts from then, less a typical trip), and whether it was throttled. */
+  private finished(call: Call, answered: boolean, throttled: boolean): void {
+    const now = this.clock.now();
+    call.end = now;
+    if (answered) {
+      this.roundTrips.push(now - call.start);
+      if (this.roundTrips.length > ROUND_TRIPS_KEPT) this.roundTrips.shift();
+    }
+    this.congestion.record(throttled, now, this.budget.rate);
+    // A call that came back may free a slot (a call on its way holds one).
+    this.pump();
+  }
+
+  private begin(waiting: Waiting, now: number, readyAt: number): void {
+    const share = this.shares.get(waiting.share)!;
+    const queue = share.queues.get(waiting.userPoolId)!;
+    queue.shift();
+    share.waiting -= 1;
+    if (queue.length === 0) share.queues.delete(waiting.userPoolId);
+    // Its turn came when it was ready and queued; at most MAX_CATCH_UP_MS ago (no burst after a long stall).
+    const call: Call = { start: now, due: Math.max(readyAt, waiting.queuedAt, now - MAX_CATCH_UP_MS), cold: this.roundTrips.length === 0 };
+    this.keyLog.record(call);
+    logOf(this.poolLogs, waiting.userPoolId).record(call);
+    share.log.record(call);
+    if (share.caps.poolRate !== undefined) logOf(share.poolLogs, waiting.userPoolId).record(call);
+    this.options.onStart?.({ at: now, userPoolId: waiting.userPoolId, share: waiting.share });
+    waiting.start(call);
+    this.forgetIdle(now);
+  }
+
+  private sleepUntil(at: number, now: number): void {
+    if (!Number.isFinite(at)) {
+      if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+      this.timer = undefined;
+      this.timerAt = Number.POSITIVE_INFINITY;
+      return;
+    }
+    if (this.timer !== undefined && this.timerAt === at) return;
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Number.POSITIVE_INFINITY;
+      this.pump();
+    }, Math.max(0, at - now));
+  }
+
+  private share(id: string): ShareState {
+    let share = this.shares.get(id);
+    if (!share) {
+      share = { caps: {}, log: new CallLog(), poolLogs: new Map(), queues: new Map(), waiting: 0 };
+      this.shares.set(id, share);
+    }
+    return share;
+  }
+
+  /** Shares and pools with nothing waiting and no start within the horizon are forgotten (a worker serves many runs). */
+  private lastSweep = Number.NEGATIVE_INFINITY;
+  private forgetIdle(now: number): void {
+    if (now - this.lastSweep < HORIZON_MS) return;
+    this.lastSweep = now;
+    for (const [id, share] of this.shares) if (share.waiting === 0 && share.log.isEmpty(now)) this.shares.delete(id);
+    for (const [pool, log] of this.poolLogs) if (log.isEmpty(now)) this.poolLogs.delete(pool);
+  }
+}
+
+/** Least time between two starts under a window: a share of its even spacing (window / slots), in whole ms. */
+function spacingOf(window: Window, share: number): number {
+  return Math.floor((window.ms / window.slots) * share);
+}
+
+function logOf(logs: Map<string, CallLog>, key: string): CallLog {
+  let log = logs.get(key);
+  if (!log) {
+    log = new CallLog();
+    logs.set(key, log);
+  }
+  return log;
 }
 
 function abortReason(signal: AbortSignal): unknown {
@@ -150,7 +597,12 @@ function abortReason(signal: AbortSignal): unknown {
 }
 
 function assertRates({ rate, poolRate }: RateSettings): void {
-  for (const [name, value] of [['rate', rate], ['poolRate', poolRate]] as const) {
+  assertCaps({ rate, poolRate });
+}
+
+function assertCaps(caps: Partial<RateSettings>): void {
+  for (const [name, value] of Object.entries(caps)) {
+    if (value === undefined) continue;
     if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number, got ${value}`);
   }
 }

@@ -1,16 +1,15 @@
 /**
  * Retries one Cognito call on throttling and internal errors, with the same
- * jittered backoff as the delete activity, slowing its limiter on throttling.
+ * jittered backoff as the delete activity (the limiter the call goes through
+ * sees each throttled answer itself and slows down on congestion).
  * For work made of many calls (the dependency check, discover, restore), where
  * retrying the whole through Temporal would redo every call before the failed
  * one. Deletes are retried by Temporal instead, one visible attempt each.
  */
 import { classifyCognitoError } from './errors';
-import type { CognitoRateLimiter } from './rate-limiter';
 import { COGNITO_CALL_DEFAULTS } from '../common/options';
 
 export interface RetryOptions {
-  limiter: CognitoRateLimiter;
   attempts?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
@@ -21,7 +20,7 @@ export interface RetryOptions {
 }
 
 /** Runs `call` (which the caller puts on its limiter), retrying what can be retried; throws the last error. */
-export async function retryCognitoCall<T>(call: () => Promise<T>, options: RetryOptions): Promise<T> {
+export async function retryCognitoCall<T>(call: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
   const attempts = options.attempts ?? COGNITO_CALL_DEFAULTS.callAttempts;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   for (let attempt = 1; ; attempt++) {
@@ -31,7 +30,6 @@ export async function retryCognitoCall<T>(call: () => Promise<T>, options: Retry
     } catch (err) {
       const error = classifyCognitoError(err);
       if (error.disposition !== 'retry' || attempt >= attempts) throw err;
-      if (error.throttled) options.limiter.reportThrottled();
       await sleep(retryDelayMs(attempt, options.baseDelayMs ?? COGNITO_CALL_DEFAULTS.retryBaseDelayMs, options.maxDelayMs ?? COGNITO_CALL_DEFAULTS.retryMaxDelayMs));
     }
   }

@@ -146,6 +146,23 @@ export function regionOfUserPoolId(userPoolId: string): string {
   return region;
 }
 
+const ACCOUNT_ID_PATTERN = /^\d{12}$/;
+/** `{accountId}` in a role ARN stands for each item's account. */
+export const ACCOUNT_PLACEHOLDER = '{accountId}';
+const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::(\d{12}|\{accountId\}):role\/[\w+=,.@/-]{1,512}$/;
+
+/** Why a value is not an AWS account ID (12 digits), or undefined when it is one. */
+export function validateAccountId(value: string): string | undefined {
+  if (ACCOUNT_ID_PATTERN.test(value)) return undefined;
+  return value === '' ? 'is empty; an AWS account ID is 12 digits' : `is not an AWS account ID (12 digits, such as 111122223333)`;
+}
+
+/** Why a role ARN (with `{accountId}` for the item's account) is unusable, or undefined. */
+export function validateRoleArnTemplate(value: string): string | undefined {
+  if (ROLE_ARN_PATTERN.test(value)) return undefined;
+  return `is not a role ARN like arn:aws:iam::${ACCOUNT_PLACEHOLDER}:role/rs-cleanup (${ACCOUNT_PLACEHOLDER} stands for each item's account)`;
+}
+
 interface CharacterAt {
   character: string;
   /** 1-based, counted in characters (code points) as an operator would count them. */

@@ -26,7 +26,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { CleanupItem } from './types';
-import { validateIdentifier, validateUserPoolId } from './cognito-rules';
+import { validateAccountId, validateIdentifier, validateUserPoolId } from './cognito-rules';
 import { CsvRecordReader, MAX_RECORD_BYTES, type CsvEvents, type CsvRecord } from './csv-records';
 import { DigestSet } from './digest-set';
 import { displayName, escapeControlCharacters, oneLine, showName, showNames, showValue } from './display-text';
@@ -83,6 +83,8 @@ export interface ParsedInput {
 /** Accepted column names (CSV header) and keys (JSON), compared case-insensitively. */
 export const USER_POOL_ID_COLUMNS: readonly string[] = ['userPoolId', 'user_pool_id', 'UserPoolId', 'user-pool-id', 'pool', 'pool_id'];
 export const IDENTIFIER_COLUMNS: readonly string[] = ['identifier', 'Identifier', 'resource_server', 'resource_server_identifier', 'resourceServer', 'rs'];
+/** The optional account column: the AWS account of the row's pool (12 digits); an empty value means the run's --account. */
+export const ACCOUNT_ID_COLUMNS: readonly string[] = ['accountId', 'account_id', 'account', 'awsAccountId', 'aws_account_id'];
 
 /**
  * The extra columns of one row (a tenant, a ticket) may hold at most this many
@@ -93,6 +95,7 @@ export const MAX_EXTRA_CHARACTERS = 4096;
 
 const USER_POOL_ID_NAMES = new Set(USER_POOL_ID_COLUMNS.map((name) => name.toLowerCase()));
 const IDENTIFIER_NAMES = new Set(IDENTIFIER_COLUMNS.map((name) => name.toLowerCase()));
+const ACCOUNT_ID_NAMES = new Set(ACCOUNT_ID_COLUMNS.map((name) => name.toLowerCase()));
 const PAIR_SOURCE = '--pair';
 const BYTE_ORDER_MARK = '\uFEFF';
 const FORMAT_DETECTION_BYTES = 4096;
@@ -301,6 +304,8 @@ interface InputRecord {
   row: number;
   userPoolId: FieldValue;
   identifier: FieldValue;
+  /** The optional account column; an empty value is no account. */
+  accountId?: FieldValue;
   extra?: Record<string, string>;
 }
 
@@ -337,21 +342,25 @@ class RowChecker {
   addRecord(record: InputRecord): void {
     const poolReason = validateUserPoolId(record.userPoolId.value);
     const identifierReason = validateIdentifier(record.identifier.value);
+    const accountId = record.accountId?.value === '' ? undefined : record.accountId?.value;
+    const accountReason = accountId !== undefined ? validateAccountId(accountId) : undefined;
     if (poolReason) this.rowError(record.row, describeInvalidValue(record.userPoolId.value, poolReason), record.userPoolId.column);
     if (identifierReason) this.rowError(record.row, describeInvalidValue(record.identifier.value, identifierReason), record.identifier.column);
-    if (poolReason || identifierReason) return;
+    if (accountReason) this.rowError(record.row, describeInvalidValue(accountId!, accountReason), record.accountId!.column);
+    if (poolReason || identifierReason || accountReason) return;
     if (record.extra !== undefined && !this.checkExtraSize(record.row, record.extra)) return;
 
     const userPoolId = record.userPoolId.value;
     const identifier = record.identifier.value;
-    // Neither value can contain a space, so it separates them unambiguously.
-    const firstRow = this.seen.addOrGet(`${userPoolId} ${identifier}`, record.row);
+    // No value can contain a space, so it separates them unambiguously (without an account, as before accounts existed).
+    const firstRow = this.seen.addOrGet(accountId === undefined ? `${userPoolId} ${identifier}` : `${userPoolId} ${identifier} ${accountId}`, record.row);
     if (firstRow !== 0) {
       this.duplicateCount++;
       this.sink.duplicate({ file: this.file, row: record.row, firstRow, userPoolId, identifier });
       return;
     }
     const item: CleanupItem = { userPoolId, identifier, row: record.row };
+    if (accountId !== undefined) item.accountId = accountId;
     if (record.extra !== undefined) item.extra = record.extra;
     this.itemCount++;
     this.sink.item(item);
@@ -411,6 +420,8 @@ interface CsvLayout {
   names: string[];
   userPoolIdIndex: number;
   identifierIndex: number;
+  /** -1 when the file has no account column. */
+  accountIdIndex: number;
 }
 
 /** Turns CSV records into validated items, one record at a time. */
@@ -503,6 +514,7 @@ class CsvInput implements FormatParser, CsvEvents {
     const found = `found ${showNames(names)}`;
     const poolColumns = findColumns(names, USER_POOL_ID_NAMES);
     const identifierColumns = findColumns(names, IDENTIFIER_NAMES);
+    const accountColumns = findColumns(names, ACCOUNT_ID_NAMES);
     const missing: string[] = [];
     const accepted: string[] = [];
     if (poolColumns.length === 0) {
@@ -523,7 +535,7 @@ class CsvInput implements FormatParser, CsvEvents {
       }
       return undefined;
     }
-    for (const columns of [poolColumns, identifierColumns]) {
+    for (const columns of [poolColumns, identifierColumns, accountColumns]) {
       if (columns.length > 1) {
         this.checker.rowError(line, `the header has ${columns.length} columns that could be the same field (${showNames(columns.map((index) => names[index]!))}); keep only one`);
         return undefined;
@@ -534,7 +546,7 @@ class CsvInput implements FormatParser, CsvEvents {
       this.checker.rowError(line, `the header names column ${showName(repeated)} more than once; ${found}`);
       return undefined;
     }
-    return { names, userPoolIdIndex: poolColumns[0]!, identifierIndex: identifierColumns[0]! };
+    return { names, userPoolIdIndex: poolColumns[0]!, identifierIndex: identifierColumns[0]!, accountIdIndex: accountColumns[0] ?? -1 };
   }
 }
 
@@ -585,10 +597,11 @@ function csvRecordToInput(record: CsvRecord, layout: CsvLayout): InputRecord {
     userPoolId: { value: record.fields[layout.userPoolIdIndex]!, column: layout.names[layout.userPoolIdIndex]! },
     identifier: { value: record.fields[layout.identifierIndex]!, column: layout.names[layout.identifierIndex]! },
   };
+  if (layout.accountIdIndex !== -1) input.accountId = { value: record.fields[layout.accountIdIndex]!, column: layout.names[layout.accountIdIndex]! };
   let extra: Record<string, string> | undefined;
   layout.names.forEach((name, index) => {
     // Columns without a name (a trailing comma in the header) carry nothing worth auditing.
-    if (index === layout.userPoolIdIndex || index === layout.identifierIndex || name.trim() === '') return;
+    if (index === layout.userPoolIdIndex || index === layout.identifierIndex || index === layout.accountIdIndex || name.trim() === '') return;
     (extra ??= {})[name] = record.fields[index]!;
   });
   if (extra !== undefined) input.extra = extra;
@@ -691,7 +704,10 @@ function addJsonObject(checker: RowChecker, element: JsonValue, row: number, tex
   const keys = element.members.map((member) => member.key);
   const poolKey = findJsonKey(checker, row, keys, USER_POOL_ID_NAMES, 'user pool ID', USER_POOL_ID_COLUMNS);
   const identifierKey = findJsonKey(checker, row, keys, IDENTIFIER_NAMES, 'identifier', IDENTIFIER_COLUMNS);
-  if (poolKey === undefined || identifierKey === undefined) return;
+  const accountKeys = keys.filter((key) => ACCOUNT_ID_NAMES.has(normalizeName(key)));
+  if (accountKeys.length > 1) checker.rowError(row, `has ${accountKeys.length} keys that could be the account (${showNames(accountKeys)}); keep only one`);
+  if (poolKey === undefined || identifierKey === undefined || accountKeys.length > 1) return;
+  const accountKey = accountKeys[0];
 
   const valueOf = (key: string) => element.members.find((member) => member.key === key)!.value;
   const userPoolId = valueOf(poolKey);
@@ -703,7 +719,14 @@ function addJsonObject(checker: RowChecker, element: JsonValue, row: number, tex
       valid = false;
     }
   }
-  const extra = readJsonExtra(checker, row, element, [poolKey, identifierKey]);
+  // An account ID is text; a JSON number is taken as written (it has no leading zeros to lose).
+  const account = accountKey === undefined ? null : valueOf(accountKey);
+  const accountId = typeof account === 'string' ? account : account instanceof JsonNumber ? account.text : undefined;
+  if (account !== null && accountId === undefined) {
+    checker.rowError(row, `must be a string of 12 digits, found ${describeJsonType(account)}`, accountKey);
+    valid = false;
+  }
+  const extra = readJsonExtra(checker, row, element, accountKey === undefined ? [poolKey, identifierKey] : [poolKey, identifierKey, accountKey]);
   if (!valid || extra === false || typeof userPoolId !== 'string' || typeof identifier !== 'string') return;
 
   const record: InputRecord = {
@@ -711,6 +734,7 @@ function addJsonObject(checker: RowChecker, element: JsonValue, row: number, tex
     userPoolId: { value: userPoolId, column: poolKey },
     identifier: { value: identifier, column: identifierKey },
   };
+  if (accountId !== undefined) record.accountId = { value: accountId, column: accountKey! };
   if (extra !== undefined) record.extra = extra;
   checker.addRecord(record);
 }

@@ -134,8 +134,12 @@ export const WORKER_DEFAULTS = {
   readPoolRate: COGNITO_QUOTAS.perPoolPerOperationPerSecond,
   clientReadRate: COGNITO_QUOTAS.clientReadPerSecond,
   clientReadPoolRate: COGNITO_QUOTAS.perPoolPerOperationPerSecond,
-  /** The deletes queue's server-side rate limit, as a share of the delete rate (see worker/config.ts). */
+  /** ListUserPools (discover --all-pools): UserPoolRead, a category rs-cleanup barely uses; kept modest. */
+  userPoolReadRate: 5,
+  /** Without fairness: the deletes queue's server-side rate limit, as a share of the delete rate (see worker/config.ts). */
   taskQueueRateShare: 0.8,
+  /** With fairness: each (account, Region) key's server-side rate limit, as a share of the delete rate (see worker/config.ts). */
+  fairnessKeyRateShare: 1,
 } as const;
 
 /** Calls to Cognito. */

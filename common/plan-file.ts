@@ -39,9 +39,14 @@ const LINES_PER_WRITE = 1000;
 
 /**
  * Spreads each user pool's items evenly over the whole plan: item k of a pool
- * of n items goes at relative position (k + 0.5) / n; ties go to the pool
- * that appears first in the input; within a pool, input order is kept. Pools
- * of equal size come out round-robin.
+ * of n items goes at relative position (k + f) / n, where f, the pool's offset
+ * within its spacing, is 0.5 for the first pool and spread over (0, 1) for the
+ * others (a golden-ratio sequence over the pools' order); within a pool, input
+ * order is kept. Pools of equal size come out in rounds, one item each, but
+ * their rounds are spread between the other pools' items instead of coming in
+ * one clump: thirty pools of 20 next to a pool of 600 would otherwise put 30
+ * small-pool items in a row every 30 items of the big pool, fill the window of
+ * deletes with them and leave the big pool nothing to delete meanwhile.
  *
  * Why: Cognito allows 5 deletes/s per pool but 15/s per account. Round-robin
  * alone runs the small pools out first and leaves a big pool alone at the end,
@@ -69,19 +74,28 @@ export function orderFairly(items: CleanupItem[]): CleanupItem[] {
   return placed.map((p) => p.item);
 }
 
+/** A pool's offset within its spacing, in 65,536ths: 32,768 (a half) for the first pool, then a golden-ratio sequence. */
+const OFFSET_UNITS = 65_536;
+function poolOffset(pool: number): number {
+  // 40,503 / 65,536 is the golden ratio's fraction: consecutive pools land far apart, and any number of them spread evenly.
+  return (pool * 40_503 + OFFSET_UNITS / 2) % OFFSET_UNITS;
+}
+
 /**
  * Negative when item `indexA` of pool A (of `countA` items, `poolA`-th to
- * appear) comes before item `indexB` of pool B: compares (k + 0.5) / n
- * exactly, as (2k + 1) * n' against (2k' + 1) * n, then the pools' order.
- * Within one pool positions differ, so no further tie-break is needed.
+ * appear) comes before item `indexB` of pool B: compares (k + f) / n exactly,
+ * with f = (offset + 0.5) / 65,536, as integers, then the pools' order. Within
+ * one pool positions differ, so no further tie-break is needed.
  */
 export function compareFairPositions(indexA: number, countA: number, poolA: number, indexB: number, countB: number, poolB: number): number {
-  const left = (2 * indexA + 1) * countB;
-  const right = (2 * indexB + 1) * countA;
+  const a = 2 * OFFSET_UNITS * indexA + 2 * poolOffset(poolA) + 1;
+  const b = 2 * OFFSET_UNITS * indexB + 2 * poolOffset(poolB) + 1;
+  const left = a * countB;
+  const right = b * countA;
   if (left <= Number.MAX_SAFE_INTEGER && right <= Number.MAX_SAFE_INTEGER) return left - right || poolA - poolB;
-  // Only above 67 million items in one pool; exact all the same.
-  const bigLeft = BigInt(2 * indexA + 1) * BigInt(countB);
-  const bigRight = BigInt(2 * indexB + 1) * BigInt(countA);
+  // Only for pools of hundreds of thousands of items; exact all the same.
+  const bigLeft = BigInt(a) * BigInt(countB);
+  const bigRight = BigInt(b) * BigInt(countA);
   return bigLeft < bigRight ? -1 : bigLeft > bigRight ? 1 : poolA - poolB;
 }
 
@@ -184,6 +198,7 @@ export class AtomicPlanFile {
  */
 export function toPlanLine(item: CleanupItem): string {
   let line = `{"userPoolId":${JSON.stringify(item.userPoolId)},"identifier":${JSON.stringify(item.identifier)},"row":${JSON.stringify(item.row)}`;
+  if (item.accountId !== undefined) line += `,"accountId":${JSON.stringify(item.accountId)}`;
   if (item.extra !== undefined) line += `,"extra":${JSON.stringify(item.extra)}`;
   if (item.protectedBy !== undefined) line += `,"protectedBy":${JSON.stringify(item.protectedBy)}`;
   if (item.inUseBy !== undefined) line += `,"inUseBy":${JSON.stringify(item.inUseBy)}`;

@@ -103,7 +103,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     '--log-level', 'error',
   ];
   if (options.dbFile) args.push('--db-filename', options.dbFile);
-  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) {
+  // Task-queue fairness: the deletes queue limits each (account, Region) fairness key (worker/delete-queue-limit.ts).
+  for (const [key, value] of Object.entries({ 'matching.enableFairness': true, ...options.dynamicConfig })) {
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }
 

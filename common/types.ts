@@ -7,6 +7,8 @@
 export interface CleanupItem {
   userPoolId: string;
   identifier: string;
+  /** The AWS account of the user pool (12 digits), from the input's accountId column; the run's --account, else the worker's own credentials' account, when absent. */
+  accountId?: string;
   /** Where the item is in the input: the CSV line it starts on (header = line 1), JSON array index + 1, or JSONL line. */
   row: number;
   /** Extra input columns (a tenant, a ticket), carried into the audit and manifest. */
@@ -43,6 +45,8 @@ export interface FileRef {
 export interface ResourceServerBackup {
   userPoolId: string;
   identifier: string;
+  /** The account it lived in, when the run named one: restore recreates it there. */
+  accountId?: string;
   name: string;
   scopes: { ScopeName: string; ScopeDescription: string }[];
 }
@@ -64,12 +68,44 @@ export interface RunContext {
   runDir: string;
   /** Only true deletes; false is a dry-run that reports `would-delete`. */
   execute: boolean;
+  /** The run's accounts: a default account for items without one, and the role to assume in each. */
+  accounts?: RunAccounts;
+}
+
+/** How a run reaches the AWS accounts of its items (--account, --assume-role-arn, --external-id). */
+export interface RunAccounts {
+  /** The account of items whose input names none. */
+  defaultAccountId?: string;
+  /** The role to assume in an item's account; `{accountId}` stands for the account. The worker's RS_CLEANUP_ASSUME_ROLE_ARN when absent. */
+  assumeRoleArn?: string;
+  /** The external ID the role asks for; the worker's RS_CLEANUP_EXTERNAL_ID when absent. */
+  externalId?: string;
+}
+
+/** Pools are told apart by account too: the same pool ID asked in two accounts is two questions. */
+export function poolKey(userPoolId: string, accountId: string | undefined): string {
+  return accountId ? `${accountId}/${userPoolId}` : userPoolId;
+}
+
+/**
+ * The Temporal fairness key of an item's delete: its account and Region, the
+ * key of Cognito's quota. The deletes queue limits each key across all workers.
+ */
+export function fairnessKeyOf(userPoolId: string, accountId: string | undefined): string {
+  return `${accountId ?? 'own'}/${userPoolId.slice(0, userPoolId.indexOf('_'))}`;
+}
+
+/** The account of an item: its own, or the run's default; undefined means the worker's own credentials. */
+export function accountOf(item: { accountId?: string }, accounts: RunAccounts | undefined): string | undefined {
+  return item.accountId ?? accounts?.defaultAccountId;
 }
 
 /** The final word on one item, as the manifest lists it. */
 export interface ItemResult {
   userPoolId: string;
   identifier: string;
+  /** The account the item was deleted in (the item's, or the run's --account); absent for the worker's own. */
+  accountId?: string;
   row: number;
   extra?: Record<string, string>;
   outcome: Outcome;
@@ -111,7 +147,18 @@ export const FAILURE_TYPES = {
 /** A user pool Cognito says does not exist, and how many items of the run are in it. */
 export interface MissingPool {
   userPoolId: string;
+  /** The account it was looked for in, when the run named one. */
+  accountId?: string;
   items: number;
+}
+
+/** A user pool whose account could not be reached (its role could not be assumed): its items fail without a call. */
+export interface UnreachablePool {
+  userPoolId: string;
+  accountId: string;
+  items: number;
+  errorCode: string;
+  errorMessage: string;
 }
 
 /** The fields of `value` that are set: what an optional flag or update leaves out does not override a default. */

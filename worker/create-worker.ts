@@ -4,15 +4,16 @@
  *
  * One worker process is two Temporal workers on one connection:
  * - the main task queue: the workflows and the bookkeeping activities;
- * - `<taskQueue>-deletes`: the delete activities, with the server-side
- *   task-queue rate limit (`maxTaskQueueActivitiesPerSecond`), which the
- *   Temporal server enforces across ALL workers polling that queue. That is
- *   what keeps many workers under one account-wide Cognito quota: per-worker
- *   limits would multiply with the number of workers. Each delete activity
- *   makes at most one DeleteResourceServer call, so R activities/s means at
- *   most R deletes/s.
- * The per-worker limiter (bottleneck) still runs inside each activity: it holds
- * the per-pool limit and slows down when Cognito throttles anyway.
+ * - `<taskQueue>-deletes`: the delete activities, under a limit the Temporal
+ *   server enforces across ALL workers polling that queue
+ *   (worker/delete-queue-limit.ts): one per (account, Region) fairness key, or
+ *   one queue-wide limit where the server has no fairness. That is what keeps
+ *   many workers under one Cognito quota: per-worker limits would multiply with
+ *   the number of workers. Each delete activity makes at most one
+ *   DeleteResourceServer call, so R activities/s means at most R deletes/s.
+ * The worker's own limiters still run inside each activity (cognito/access.ts):
+ * they hold the per-pool limit, smooth what the server dispatches in bursts,
+ * share the worker's budget between runs and slow down on congestion.
  */
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { closeActivityDeps, createActivities, createActivityDeps, type ActivityConfig } from '../activities';
@@ -21,6 +22,7 @@ import type { JobMetrics } from './metrics';
 import { loadWorkflowBundle, type WorkflowBundle } from './workflow-bundle';
 
 export { WORKFLOWS_PATH } from './workflow-bundle';
+import { setDeleteQueueLimit, type DeleteQueueLimit } from './delete-queue-limit';
 
 export interface CleanupWorkerOptions {
   connection: NativeConnection;
@@ -30,11 +32,17 @@ export interface CleanupWorkerOptions {
   maxConcurrentActivities?: number;
   /**
    * Delete activities started per second across all workers of the deletes
-   * queue (server-enforced). Default `activities.deleteRates.rate`, right for
-   * one worker (the CLI's embedded one); worker/main.ts passes the configured
-   * RS_CLEANUP_TASK_QUEUE_RATE.
+   * queue when the server has no fairness (server-enforced, queue-wide).
+   * Default `activities.deleteRates.rate`, right for one worker (the CLI's
+   * embedded one); worker/main.ts passes the configured RS_CLEANUP_TASK_QUEUE_RATE.
    */
   deleteTaskQueueRate?: number;
+  /**
+   * Delete activities dispatched per second per (account, Region) fairness key
+   * across all workers (server-enforced); false for the queue-wide limit only.
+   * Default `activities.deleteRates.rate`.
+   */
+  fairnessKeyRate?: number | false;
   /** Counts outcomes and throttled calls, and reads the limiter's current rate. */
   metrics?: JobMetrics;
   /** The workflow code; default: the cached bundle (worker/workflow-bundle.ts), built when stale. */
@@ -52,6 +60,8 @@ export interface CleanupWorker {
   shutdown(): void;
   /** True while both workers are running (the metrics server's /healthz). */
   isRunning(): boolean;
+  /** The server-side limit on the deletes queue: per fairness key, or queue-wide (and why). */
+  deleteQueueLimit: DeleteQueueLimit;
 }
 
 /**
@@ -71,11 +81,12 @@ export function deleteTaskQueueFor(taskQueue: string): string {
 
 export async function createCleanupWorker(options: CleanupWorkerOptions): Promise<CleanupWorker> {
   const deps = { ...createActivityDeps(options.activities), ...(options.metrics ? { observer: options.metrics } : {}) };
-  options.metrics?.watchDeleteRate(() => deps.deleteLimiter.currentRate());
+  options.metrics?.watchDeleteRate(() => deps.cognito.currentRate('UserPoolResourceUpdate'));
   const activities = createActivities(options.activities, deps);
   const maxConcurrent = options.maxConcurrentActivities ?? 200;
   let worker: Worker | undefined;
   let deleteWorker: Worker | undefined;
+  let deleteQueueLimit: DeleteQueueLimit | undefined;
   const stopBoth = () => {
     for (const w of [worker, deleteWorker]) if (w?.getState() === 'RUNNING') w.shutdown();
   };
@@ -91,13 +102,17 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
       maxConcurrentActivityTaskExecutions: maxConcurrent,
       ...WORKER_TUNING,
     });
+    deleteQueueLimit = await setDeleteQueueLimit(options.connection, options.namespace, deleteTaskQueueFor(options.taskQueue), {
+      fairnessKeyRate: options.fairnessKeyRate ?? options.activities.deleteRates.rate,
+      queueRate: options.deleteTaskQueueRate ?? options.activities.deleteRates.rate,
+    });
     deleteWorker = await Worker.create({
       connection: options.connection,
       namespace: options.namespace,
       taskQueue: deleteTaskQueueFor(options.taskQueue),
       activities: { deleteResourceServer: activities.deleteResourceServer },
       maxConcurrentActivityTaskExecutions: maxConcurrent,
-      maxTaskQueueActivitiesPerSecond: options.deleteTaskQueueRate ?? options.activities.deleteRates.rate,
+      ...(deleteQueueLimit.mode === 'queue-wide' ? { maxTaskQueueActivitiesPerSecond: deleteQueueLimit.rate } : {}),
       ...WORKER_TUNING,
     });
   } catch (err) {
@@ -106,6 +121,7 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
   }
   const main = worker;
   const deletes = deleteWorker;
+  const limit = deleteQueueLimit;
   return {
     worker: main,
     deleteWorker: deletes,
@@ -120,5 +136,6 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
     },
     shutdown: stopBoth,
     isRunning: () => main.getState() === 'RUNNING' && deletes.getState() === 'RUNNING',
+    deleteQueueLimit: limit,
   };
 }

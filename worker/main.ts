@@ -41,6 +41,7 @@ async function main(): Promise<void> {
     activities: config.activities,
     maxConcurrentActivities: config.maxConcurrentActivities,
     deleteTaskQueueRate: config.deleteTaskQueueRate,
+    fairnessKeyRate: config.fairnessKeyRate,
     metrics,
   });
   let metricsServer: MetricsServer | undefined;
@@ -59,8 +60,10 @@ async function main(): Promise<void> {
       temporal: temporal.describe,
       taskQueue: config.temporal.taskQueue,
       deleteTaskQueue: worker.deleteWorker.options.taskQueue,
+      deleteQueueLimit: worker.deleteQueueLimit,
       deleteTaskQueueRate: config.deleteTaskQueueRate,
       deleteRates: config.activities.deleteRates,
+      assumeRoleArn: config.activities.roles?.assumeRoleArn ?? null,
       cognitoEndpoint: config.activities.cognito.endpoint ?? 'AWS',
       auditDir: config.activities.auditDir,
       metricsPort: metricsServer?.port ?? null,
@@ -68,6 +71,13 @@ async function main(): Promise<void> {
     },
     'worker started',
   );
+  if (worker.deleteQueueLimit.mode === 'queue-wide') {
+    // Several Regions or accounts then share one limit, below one key's quota.
+    log.warn(
+      { deleteQueueLimit: worker.deleteQueueLimit },
+      `no per-(account, Region) limit across workers: ${worker.deleteQueueLimit.reason}; using one queue-wide limit of ${worker.deleteQueueLimit.rate}/s for every account and Region`,
+    );
+  }
   try {
     await running;
   } finally {

@@ -24,6 +24,7 @@
  */
 import {
   ActivityCancellationType,
+  type ActivityOptions,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
@@ -41,8 +42,9 @@ import {
 import type { CleanupActivities } from '../activities';
 import type { InputSource, PreparedInput } from '../activities/prepare-input';
 import type { InputError } from '../common/input-reader';
-import type { CleanupItem, InUsePolicy, ItemResult, Limits, MissingPool, OutcomeCounts, RunContext } from '../common/types';
-import { FAILURE_TYPES, definedOnly, emptyCounts } from '../common/types';
+import type { CleanupItem, InUsePolicy, ItemResult, Limits, MissingPool, OutcomeCounts, RunAccounts, RunContext, UnreachablePool } from '../common/types';
+import { FAILURE_TYPES, accountOf, definedOnly, emptyCounts, fairnessKeyOf, poolKey } from '../common/types';
+import { validateAccountId, validateRoleArnTemplate } from '../common/cognito-rules';
 import { ACTIVITY_TIMEOUTS, DEFAULT_LIMITS, LIMIT_BOUNDS, RUN_DEFAULTS } from '../common/options';
 import { inputProblems, limitsProblems } from './validate-input';
 
@@ -80,6 +82,8 @@ export interface CleanupInput {
   maxDeletes?: number;
   /** After each delete, read the server again and expect it gone. */
   verify?: boolean;
+  /** The account of items whose input names none, and the role to assume in each item's account. */
+  accounts?: RunAccounts;
   failureThreshold?: FailureThreshold;
   /**
    * Items of user pools that do not exist: an execute run refuses to start
@@ -124,7 +128,13 @@ export interface CarriedState {
 }
 
 /** The prepared input after the dependency check: the plan to run and what the checks found. */
-export type PreparedRun = PreparedInput & { inUse: number; inUseReport?: string; missingPools?: MissingPool[] };
+export type PreparedRun = PreparedInput & {
+  inUse: number;
+  inUseReport?: string;
+  missingPools?: MissingPool[];
+  /** Pools whose account could not be reached (its role could not be assumed): their items fail without a call. */
+  unreachablePools?: UnreachablePool[];
+};
 
 export type CleanupStatus = 'completed' | 'cancelled' | 'stopped' | 'invalid-input' | 'refused';
 
@@ -143,6 +153,8 @@ export interface RunOptionsRecord {
   itemDeadlineMinutes: number;
   maxAttempts?: number;
   pageSize: number;
+  /** --account, --assume-role-arn, --external-id. */
+  accounts?: RunAccounts;
 }
 
 export interface CleanupSummary {
@@ -275,20 +287,60 @@ function failedResult(item: CleanupItem, err: unknown, at: number): ItemResult {
 }
 
 function itemFields(item: CleanupItem) {
-  return { userPoolId: item.userPoolId, identifier: item.identifier, row: item.row, ...(item.extra ? { extra: item.extra } : {}) };
+  return {
+    userPoolId: item.userPoolId,
+    identifier: item.identifier,
+    ...(item.accountId ? { accountId: item.accountId } : {}),
+    row: item.row,
+    ...(item.extra ? { extra: item.extra } : {}),
+  };
+}
+
+/** Problems of the run's accounts settings (the CLI checks them too; a schedule or a client may not). */
+function accountsProblems(accounts: RunAccounts | undefined): string[] {
+  if (accounts === undefined) return [];
+  if (typeof accounts !== 'object' || accounts === null) return ['accounts must be an object'];
+  const problems: string[] = [];
+  const { defaultAccountId, assumeRoleArn, externalId } = accounts;
+  if (defaultAccountId !== undefined) {
+    const problem = typeof defaultAccountId === 'string' ? validateAccountId(defaultAccountId) : 'is not a string';
+    if (problem) problems.push(`accounts.defaultAccountId ${problem}`);
+  }
+  if (assumeRoleArn !== undefined) {
+    const problem = typeof assumeRoleArn === 'string' ? validateRoleArnTemplate(assumeRoleArn) : 'is not a string';
+    if (problem) problems.push(`accounts.assumeRoleArn ${problem}`);
+  }
+  if (externalId !== undefined && (typeof externalId !== 'string' || !/^[\w+=,.@:/-]{2,1224}$/.test(externalId))) {
+    problems.push('accounts.externalId must be 2 to 1224 characters of letters, digits and +=,.@:/-');
+  }
+  return problems;
 }
 
 function cancelledResult(item: CleanupItem, reason: string, at: number): ItemResult {
   return { ...itemFields(item), outcome: 'cancelled', attempts: 0, reason, finishedAt: new Date(at).toISOString() };
 }
 
-/** Items that are never sent to Cognito: protected ones, ones of missing pools, and ones in use when the policy is skip. */
-function skippedResult(item: CleanupItem, inUse: InUsePolicy, missingPools: ReadonlySet<string>, at: number): ItemResult | undefined {
+/**
+ * Items that are never sent to Cognito: protected ones, ones of missing pools,
+ * ones whose account cannot be reached, and ones in use when the policy is skip.
+ */
+function skippedResult(
+  item: CleanupItem,
+  inUse: InUsePolicy,
+  missingPools: ReadonlySet<string>,
+  unreachablePools: ReadonlyMap<string, UnreachablePool>,
+  at: number,
+): ItemResult | undefined {
   const finishedAt = new Date(at).toISOString();
   if (item.protectedBy) {
     return { ...itemFields(item), outcome: 'skipped-protected', attempts: 0, reason: `protected by '${item.protectedBy}'`, finishedAt };
   }
-  if (missingPools.has(item.userPoolId)) {
+  const unreachable = unreachablePools.get(poolKey(item.userPoolId, item.accountId));
+  if (unreachable) {
+    const reason = `account ${unreachable.accountId} could not be reached (found by the dependency check); nothing was sent`;
+    return { ...itemFields(item), outcome: 'failed', attempts: 0, reason, errorCode: unreachable.errorCode, errorMessage: unreachable.errorMessage, finishedAt };
+  }
+  if (missingPools.has(poolKey(item.userPoolId, item.accountId))) {
     const reason = `user pool ${item.userPoolId} does not exist (found by the dependency check: wrong Region, wrong account or a typo)`;
     return { ...itemFields(item), outcome: 'pool-not-found', attempts: 0, reason, finishedAt };
   }
@@ -318,6 +370,7 @@ function optionsRecord(input: CleanupInput, limits: Limits): RunOptionsRecord {
     itemDeadlineMinutes: input.itemDeadlineMinutes ?? RUN_DEFAULTS.itemDeadlineMinutes,
     ...(input.maxAttempts !== undefined ? { maxAttempts: input.maxAttempts } : {}),
     pageSize: input.pageSize ?? RUN_DEFAULTS.pageSize,
+    ...(input.accounts ? { accounts: input.accounts } : {}),
   };
 }
 
@@ -348,11 +401,18 @@ interface Slot {
  * boundaries to bound history; writes the manifest when it ends.
  */
 export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSummary> {
-  const problems = inputProblems(input);
+  const problems = [...inputProblems(input), ...accountsProblems(input.accounts)];
   if (problems.length > 0) {
     throw ApplicationFailure.nonRetryable(`invalid run input: ${problems.join('; ')}`, FAILURE_TYPES.invalidRunInput);
   }
   const info = workflowInfo();
+  const runContext = (runDir: string): RunContext => ({
+    workflowId: info.workflowId,
+    runId: info.runId,
+    runDir,
+    execute: input.execute,
+    ...(input.accounts ? { accounts: input.accounts } : {}),
+  });
   const pageSize = input.pageSize ?? RUN_DEFAULTS.pageSize;
   const maxEvents = input.continueAsNewAfterEvents ?? RUN_DEFAULTS.continueAsNewAfterEvents;
 
@@ -375,7 +435,7 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
     heartbeatTimeout: `${ACTIVITY_TIMEOUTS.heartbeatTimeoutSeconds} seconds`,
     retry: bookkeepingRetry,
   });
-  const { deleteResourceServer } = proxyActivities<CleanupActivities>({
+  const deleteOptions: ActivityOptions = {
     // Replay does not compare an activity's task queue, so histories recorded before the split still replay.
     taskQueue: input.deleteTaskQueue ?? `${info.taskQueue}-deletes`,
     // One attempt, including its wait in the worker's limiter; heartbeats catch a dead worker sooner.
@@ -393,7 +453,19 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
       // The activity returns hard failures as `failed` results; these are belt and braces.
       nonRetryableErrorTypes: ['LimitExceededException', 'InputChangedError', FAILURE_TYPES.auditUnavailable],
     },
-  });
+  };
+  // One proxy per fairness key (account and Region): the deletes queue limits each key across all workers.
+  const deleteProxies = new Map<string, CleanupActivities['deleteResourceServer']>();
+  const deleteResourceServerFor = (item: CleanupItem): CleanupActivities['deleteResourceServer'] => {
+    // The item's account, or the run's --account: the account its calls go to.
+    const fairnessKey = fairnessKeyOf(item.userPoolId, accountOf(item, input.accounts));
+    let proxy = deleteProxies.get(fairnessKey);
+    if (!proxy) {
+      proxy = proxyActivities<CleanupActivities>({ ...deleteOptions, priority: { fairnessKey } }).deleteResourceServer;
+      deleteProxies.set(fairnessKey, proxy);
+    }
+    return proxy;
+  };
 
   const carried = input.carried;
   const initialLimits: Limits = { ...DEFAULT_LIMITS, ...input.limits };
@@ -481,7 +553,7 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
 
   /** Ends a run that started no item (refused after preparation): every item recorded, then the manifest. */
   const finish = async (plan: PreparedRun, status: CleanupStatus, from: { offset: number; pageIndex: number }): Promise<CleanupSummary> => {
-    const run: RunContext = { workflowId: info.workflowId, runId: info.runId, runDir: plan.runDir, execute: input.execute };
+    const run: RunContext = runContext(plan.runDir);
     if (stopReason) {
       const reason = stopReason;
       const missingPools = (plan.missingPools ?? []).map((p) => p.userPoolId);
@@ -563,7 +635,7 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
       };
     }
     // Before any delete: who still uses the scopes of the servers to delete, and which pools do not exist?
-    const checkRun: RunContext = { workflowId: info.workflowId, runId: info.runId, runDir: parsed.runDir, execute: input.execute };
+    const checkRun: RunContext = runContext(parsed.runDir);
     const check = await checkDependencies({ run: checkRun, plan: parsed.plan });
     prepared = {
       ...parsed,
@@ -571,6 +643,8 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
       inUse: check.inUse,
       ...(check.report ? { inUseReport: check.report } : {}),
       missingPools: check.missingPools,
+      // Results recorded before accounts existed have no such list.
+      ...(check.unreachablePools?.length ? { unreachablePools: check.unreachablePools } : {}),
     };
     if (input.execute && check.missingPools.length > 0 && !(input.skipMissingPools ?? RUN_DEFAULTS.skipMissingPools)) {
       stopReason =
@@ -591,8 +665,9 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
     }
   }
   const plan = prepared;
-  const missingPoolIds = new Set((plan.missingPools ?? []).map((p) => p.userPoolId));
-  const run: RunContext = { workflowId: info.workflowId, runId: info.runId, runDir: plan.runDir, execute: input.execute };
+  const missingPoolIds = new Set((plan.missingPools ?? []).map((p) => poolKey(p.userPoolId, p.accountId)));
+  const unreachablePools = new Map((plan.unreachablePools ?? []).map((p) => [poolKey(p.userPoolId, p.accountId), p]));
+  const run: RunContext = runContext(plan.runDir);
   phase = 'running';
 
   const recordPage = (page: PageState) => {
@@ -624,7 +699,7 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
       ...(input.maxAttempts !== undefined ? { maxAttempts: input.maxAttempts } : {}),
     };
     scope
-      .run(() => deleteResourceServer(request))
+      .run(() => deleteResourceServerFor(slot.item)(request))
       .then(
         (result) => finishItem(slot, result),
         (err) => {
@@ -674,8 +749,11 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
   for (let endOfPlan = false; !endOfPlan && !stopReason; ) {
     const { items, nextOffset, done: lastPage } = await readPlanPage({ plan: plan.plan, offset: cursor.offset, limit: pageSize });
     const page: PageState = { index: cursor.pageIndex, results: new Array(items.length), remaining: items.length };
-    for (const [position, item] of items.entries()) {
-      const skipped = skippedResult(item, inUsePolicy, missingPoolIds, Date.now());
+    for (const [position, planItem] of items.entries()) {
+      // The run's --account names the account of items whose input does not.
+      const accountId = planItem.accountId ?? input.accounts?.defaultAccountId;
+      const item: CleanupItem = accountId ? { ...planItem, accountId } : planItem;
+      const skipped = skippedResult(item, inUsePolicy, missingPoolIds, unreachablePools, Date.now());
       if (!skipped) await nextSlotFree();
       if (stopReason) finishItem({ page, position, item }, cancelledResult(item, stopReason, Date.now()));
       else if (skipped) finishItem({ page, position, item }, skipped);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_TEST_CREDENTIALS } from '../../emulator';
 import {
-  busiestSecond,
+  busiestWindow,
   csvInput,
   readJsonLines,
   readManifestCsv,
@@ -20,7 +20,7 @@ describe('cleanup job outcomes', () => {
   let env: CleanupEnv;
 
   beforeAll(async () => {
-    // Quotas off in the emulator so that the histogram shows our limiter's pace, not Cognito's.
+    // Quotas off in the emulator: the limiter's own records of each start show its pace, not Cognito's.
     env = await startCleanupEnv({
       emulator: { quotas: false },
       activities: { deleteRates: { rate: 8, poolRate: 3 } },
@@ -28,6 +28,7 @@ describe('cleanup job outcomes', () => {
   });
   afterAll(() => env?.close());
   beforeEach(async () => {
+    env.starts.length = 0;
     await env.emulator.control.reset();
     await env.emulator.control.setConfig({ quotas: false, policies: {}, faults: { operations: {}, failNext: [] } });
   });
@@ -51,10 +52,16 @@ describe('cleanup job outcomes', () => {
     const state = await env.emulator.control.state();
     expect(state.userPools.map((p) => p.resourceServers.length)).toEqual([1, 1, 1, 1]);
 
-    // Our limiter's pace: no second above 8 deletes, no pool above 3 per second.
-    expect(busiestSecond(stats.accepted.perSecond, { category: 'UserPoolResourceUpdate' })).toBeLessThanOrEqual(8);
+    // Our limiter's pace, as it recorded each start: no window above 8 deletes, no pool above 3.
+    const deletes = env.starts.filter((s) => s.category === 'UserPoolResourceUpdate');
+    expect(deletes).toHaveLength(listed.length);
+    expect(busiestWindow(deletes, () => true)).toBeLessThanOrEqual(8);
+    for (const pool of userPools) expect(busiestWindow(deletes, (s) => s.userPoolId === pool.id)).toBeLessThanOrEqual(3);
+    // And what reached the emulator: each of those calls accepted once, per pool as listed (its histogram, not its timing).
+    const accepted = (select: (second: (typeof stats.accepted.perSecond)[number]) => number) => stats.accepted.perSecond.reduce((n, second) => n + select(second), 0);
+    expect(accepted((second) => second.categories.UserPoolResourceUpdate ?? 0)).toBe(listed.length);
     for (const pool of userPools) {
-      expect(busiestSecond(stats.accepted.perSecond, { pool: pool.id, operation: 'DeleteResourceServer' })).toBeLessThanOrEqual(3);
+      expect(accepted((second) => second.pools[pool.id]?.DeleteResourceServer ?? 0)).toBe(listed.filter((i) => i.userPoolId === pool.id).length);
     }
 
     // Manifest: every item once, extra columns carried, backups for restore.

@@ -1,9 +1,10 @@
 /**
- * Scaling out: three worker processes on one task queue share ONE account-wide
- * DeleteResourceServer limit. Each worker's own limiter is set as high as the
- * account's quota (15/s), so without the server-side task-queue rate limit on
- * the deletes queue they could offer 45/s. With it (the default, 80% of the
- * rate: 12/s), every item ends deleted, the emulator (quotas on, at Cognito's
+ * Scaling out: three worker processes on one task queue share ONE
+ * DeleteResourceServer limit per (account, Region). Each worker's own limiter
+ * is set as high as the account's quota (15/s), so without a server-side limit
+ * on the deletes queue they could offer 45/s. With it (the suite's dev server
+ * has task-queue fairness: the default is each fairness key's limit at the
+ * rate, 15/s), every item ends deleted, the emulator (quotas on, at Cognito's
  * defaults) never accepts more than 15 deletes in a second, all three workers
  * did part of the work, and their /metrics counters add up to what the
  * emulator saw. How close to the quota the workers get is a benchmark
@@ -20,7 +21,7 @@ import { sha256File } from '../../common/plan-file';
 import { freePort } from '../../common/temporal-dev-server';
 import { deleteTaskQueueFor } from '../../worker/create-worker';
 import { cleanupWorkflow } from '../../workflows/cleanup';
-import { TASK_QUEUE_RATE_SHARE } from '../../worker/config';
+import { FAIRNESS_KEY_RATE_SHARE, TASK_QUEUE_RATE_SHARE } from '../../worker/config';
 import { busiestSecond, csvInput, seedPools } from '../helpers/cleanup-env';
 import { startWorkerProcess, type Finished } from '../helpers/processes';
 import { connectClient, temporalAddress, uniqueTaskQueue } from '../helpers/temporal';
@@ -130,6 +131,8 @@ describe('many workers under one account-wide limit', () => {
         temporal: { address: temporalAddress(), namespace: 'default', tls: 'off', auth: 'none' },
         deleteTaskQueue: deleteTaskQueueFor(taskQueue),
         deleteTaskQueueRate: ACCOUNT_DELETE_LIMIT * TASK_QUEUE_RATE_SHARE,
+        // The server took the per-(account, Region) limit: no fallback to the queue-wide one.
+        deleteQueueLimit: { mode: 'fairness-keys', keyRate: ACCOUNT_DELETE_LIMIT * FAIRNESS_KEY_RATE_SHARE },
       });
     }
     await waitForPollers(client, deleteTaskQueueFor(taskQueue), WORKERS);

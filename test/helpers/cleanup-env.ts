@@ -9,6 +9,8 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { startEmulator, DEFAULT_TEST_CREDENTIALS, type EmulatorOptions, type RunningEmulator } from '../../emulator';
 import { closeActivityDeps, createActivities, createActivityDeps, type ActivityConfig } from '../../activities';
+import type { LimiterKey } from '../../cognito/access';
+import { DEFAULT_GUARD_MS, type LimiterStart } from '../../cognito/rate-limiter';
 import { sha256File } from '../../common/plan-file';
 import { cleanupWorkflow, type CleanupInput, type CleanupSummary } from '../../workflows/cleanup';
 import { deleteTaskQueueFor, WORKER_TUNING } from '../../worker/create-worker';
@@ -25,6 +27,8 @@ export interface CleanupEnv {
   auditDir: string;
   tmpDir: string;
   config: ActivityConfig;
+  /** Every Cognito call's start, as the worker's limiters recorded it (their own clock): what the windows are checked against. */
+  starts: RecordedStart[];
   /** Writes `content` to a file in the test's temp dir and returns its FileRef. */
   inputFile(name: string, content: string): Promise<CleanupInput['source']>;
   start(input: Omit<CleanupInput, 'auditDir'>, workflowId?: string): ReturnType<Client['workflow']['start']>;
@@ -56,7 +60,8 @@ export async function startCleanupEnv(
     ...options.activities,
     cognito: { endpoint: emulator.url, ...options.activities?.cognito },
   };
-  const deps = createActivityDeps(config);
+  const starts: RecordedStart[] = [];
+  const deps = createActivityDeps(config, { onStart: (key, start) => starts.push({ ...key, ...start }) });
   const activities = createActivities(config, deps);
   const worker = await startWorker({
     workflowsPath: WORKFLOWS,
@@ -82,6 +87,7 @@ export async function startCleanupEnv(
     auditDir,
     tmpDir,
     config,
+    starts,
     async inputFile(name, content) {
       const file = path.join(tmpDir, name);
       await writeFile(file, content);
@@ -140,6 +146,24 @@ export function seedPools(prefix: string, pools: number, servers: number) {
     pool.resourceServers.map((rs) => ({ userPoolId: pool.id, identifier: rs.identifier, tenant: rs.name.replace(/\s/g, '-') })),
   );
   return { userPools, items };
+}
+
+export type RecordedStart = LimiterKey & LimiterStart;
+
+/**
+ * Most starts the limiter recorded in any window of `windowMs` ending at a
+ * start: the limiter's promise, checked against its own records (no wall clock
+ * in the assertion; the default window is the limiter's: a second and its guard).
+ */
+export function busiestWindow(starts: RecordedStart[], select: (start: RecordedStart) => boolean, windowMs = 1_000 + DEFAULT_GUARD_MS): number {
+  const times = starts.filter(select).map((s) => s.at).sort((a, b) => a - b);
+  let max = 0;
+  let first = 0;
+  for (let i = 0; i < times.length; i++) {
+    while (times[first]! <= times[i]! - windowMs) first++;
+    max = Math.max(max, i - first + 1);
+  }
+  return max;
 }
 
 /** Largest count in any one-second bucket of the emulator's accepted histogram. */

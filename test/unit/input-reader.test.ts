@@ -156,6 +156,22 @@ describe('readInputFile: CSV', () => {
     expect(withoutExtra.items[0]).not.toHaveProperty('extra');
   });
 
+  it('reads an optional account column into each item (not into extra), and names a bad account by row and column', async () => {
+    const parsed = await readInputFile(
+      await writeInput('accounts.csv', `account_id,userPoolId,identifier,ticket\n111122223333,${POOL},a,T-1\n,${POOL},b,T-2\n12345,${POOL},c,T-3\n444455556666,${POOL},a,T-4\n`),
+    );
+    expect(errorsOf(parsed.errors)).toEqual([{ row: 4, column: 'account_id', reason: '"12345" is not an AWS account ID (12 digits, such as 111122223333)' }]);
+    // An empty value is the run's --account; the same server in two accounts is two items, not a duplicate.
+    expect(parsed.items).toEqual([
+      { userPoolId: POOL, identifier: 'a', row: 2, accountId: '111122223333', extra: { ticket: 'T-1' } },
+      { userPoolId: POOL, identifier: 'b', row: 3, extra: { ticket: 'T-2' } },
+      { userPoolId: POOL, identifier: 'a', row: 5, accountId: '444455556666', extra: { ticket: 'T-4' } },
+    ]);
+    const json = await readInputFile(await writeInput('accounts.json', `[{"accountId":"111122223333","userPoolId":"${POOL}","identifier":"a"},{"accountId":true,"userPoolId":"${POOL}","identifier":"b"}]`));
+    expect(json.items).toEqual([{ userPoolId: POOL, identifier: 'a', row: 1, accountId: '111122223333' }]);
+    expect(errorsOf(json.errors)).toEqual([{ row: 2, column: 'accountId', reason: expect.stringContaining('must be a string of 12 digits') }]);
+  });
+
   it('ignores columns with an empty header name (a trailing comma)', async () => {
     const parsed = await readInputFile(await writeInput('trailing-comma.csv', `userPoolId,identifier,\n${POOL},a,\n`));
     expect(parsed.errors).toEqual([]);

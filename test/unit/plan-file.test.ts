@@ -62,13 +62,28 @@ describe('orderFairly', () => {
       item('us-east-1_B', 'b2', 6),
       item('us-east-1_A', 'a4', 7),
     ];
-    // a: 1/8 3/8 5/8 7/8; b: 1/4 3/4; c: 1/2
-    expect(orderFairly(items).map((entry) => entry.identifier)).toEqual(['a1', 'b1', 'a2', 'c1', 'a3', 'b2', 'a4']);
+    // (k + f) / n, f = 0.5 for the first pool, then 0.118, 0.736 (the golden-ratio sequence):
+    // a: .125 .375 .625 .875; b: .059 .559; c: .736
+    expect(orderFairly(items).map((entry) => entry.identifier)).toEqual(['b1', 'a1', 'a2', 'b2', 'a3', 'c1', 'a4']);
   });
 
-  it('takes pools of equal size round-robin', () => {
+  it('takes pools of equal size in rounds, one item of each per round', () => {
     const items = ['A', 'B', 'C'].flatMap((pool) => [1, 2].map((n) => item(`us-east-1_${pool}`, `${pool}${n}`, n)));
-    expect(orderFairly(items).map((entry) => entry.identifier)).toEqual(['A1', 'B1', 'C1', 'A2', 'B2', 'C2']);
+    expect(orderFairly(items).map((entry) => entry.identifier)).toEqual(['B1', 'A1', 'C1', 'B2', 'A2', 'C2']);
+  });
+
+  it("spreads equal small pools' rounds between a big pool's items: every stretch of a window holds about the big pool's share", () => {
+    // P1's shape: a pool of 600 next to 30 pools of 20. Rounds of 30 small items in a row would fill a window
+    // of 30 deletes and leave the big pool (the one that takes longest) nothing to delete meanwhile.
+    const big = Array.from({ length: 600 }, (_, i) => item('us-east-1_Big', `big-${i}`, i + 2));
+    const small = Array.from({ length: 30 }, (_, p) => Array.from({ length: 20 }, (_, i) => item(`us-east-1_Small${p}`, `s${p}-${i}`, 0))).flat();
+    for (const ordered of [orderFairly([...big, ...small]), orderFairly([...small, ...big])]) {
+      for (let start = 0; start + 30 <= ordered.length; start++) {
+        const share = ordered.slice(start, start + 30).filter((entry) => entry.userPoolId === 'us-east-1_Big').length;
+        expect(share).toBeGreaterThanOrEqual(14);
+        expect(share).toBeLessThanOrEqual(16);
+      }
+    }
   });
 
   it('keeps a big pool listed first from being left alone at the end of the plan', () => {
@@ -92,8 +107,8 @@ describe('orderFairly', () => {
     expect(items).toEqual(copy);
     expect(ordered).toHaveLength(items.length);
     expect(new Set(ordered)).toEqual(new Set(items));
-    // the first 14 items cover all 14 pools
-    expect(new Set(ordered.slice(0, 14).map((entry) => entry.userPoolId)).size).toBe(14);
+    // the first 20 items cover all 14 pools
+    expect(new Set(ordered.slice(0, 20).map((entry) => entry.userPoolId)).size).toBe(14);
   });
 
   it('returns an empty list for no items', () => {
@@ -101,13 +116,17 @@ describe('orderFairly', () => {
   });
 
   it('compares positions exactly, also past the range of safe integer products', () => {
-    // (0 + 0.5) / 1 = (1 + 0.5) / 3: a tie, decided by the pool that appeared first
-    expect(compareFairPositions(0, 1, 0, 1, 3, 1)).toBeLessThan(0);
-    expect(compareFairPositions(1, 3, 0, 0, 1, 1)).toBeLessThan(0);
-    expect(compareFairPositions(0, 2, 0, 0, 3, 1)).toBeGreaterThan(0); // 1/4 after 1/6
-    const big = 80_000_000; // (2k + 1) * n above 2^53
+    // Pool 0's offset is a half, pool 1's 0.118: (0 + 0.5) / 1 after (1 + 0.118) / 3
+    expect(compareFairPositions(0, 1, 0, 1, 3, 1)).toBeGreaterThan(0);
+    expect(compareFairPositions(1, 3, 1, 0, 1, 0)).toBeLessThan(0);
+    // Equal sizes and index: the offsets decide (pool 1 at 0.118, pool 0 at 0.5, pool 2 at 0.736).
+    expect(compareFairPositions(0, 2, 1, 0, 2, 0)).toBeLessThan(0);
+    expect(compareFairPositions(0, 2, 2, 0, 2, 0)).toBeGreaterThan(0);
+    expect(compareFairPositions(3, 5, 0, 3, 5, 0)).toBe(0);
+    const big = 80_000_000; // products above 2^53
     expect(compareFairPositions(big - 1, big, 0, big - 2, big, 1)).toBeGreaterThan(0);
-    expect(compareFairPositions(big / 2, big + 1, 1, big / 2, big + 1, 0)).toBeGreaterThan(0);
+    expect(compareFairPositions(big / 2, big + 1, 1, big / 2, big + 1, 0)).toBeLessThan(0);
+    expect(compareFairPositions(big / 2, big + 1, 0, big / 2, big + 1, 1)).toBeGreaterThan(0);
   });
 });
 
