@@ -16,13 +16,12 @@ import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DeleteResourceServerCommand, DescribeResourceServerCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { startEmulator, DEFAULT_TEST_CREDENTIALS, type EmulatorOptions, type EmulatorStats, type RunningEmulator } from '../emulator';
+import { startEmulator, DEFAULT_TEST_CREDENTIALS, type EmulatorOptions, type RunningEmulator } from '../emulator';
 import { CognitoClients } from '../cognito/clients';
 import type { RateSettings } from '../cognito/rate-limiter';
 import { sha256File } from '../common/plan-file';
-import type { Limits } from '../common/types';
 import { cleanupWorkflow, type CleanupInput, type CleanupSummary } from '../workflows/cleanup';
-import { chainOf, cpuSeconds, useEmulatorCredentials, type BenchTemporal, type ChainRun } from './cleanup-harness';
+import { chainOf, cpuSeconds, useEmulatorCredentials, type BenchTemporal, type RunMeasurement, type RunOptions } from './cleanup-harness';
 import type { BenchWorkerConfig } from './bench-worker';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
@@ -185,25 +184,12 @@ export async function startProcessStack(
 // One run, measured
 // ---------------------------------------------------------------------------
 
-export interface ProcessRunOptions {
-  rows: { userPoolId: string; identifier: string }[];
-  limits: Limits;
-  timeoutMs: number;
-  pageSize?: number;
-  continueAsNewAfterEvents?: number;
+export interface ProcessRunOptions extends RunOptions {
   /** Called once the run has started (to kill the worker mid-run, say). */
   during?: (handle: { workflowId: string }) => Promise<void>;
 }
 
-export interface ProcessRunMeasurement {
-  workflowId: string;
-  items: number;
-  startedAt: number;
-  endedAt: number;
-  timedOut: boolean;
-  summary?: CleanupSummary;
-  stats: EmulatorStats;
-  chain: ChainRun[];
+export interface ProcessRunMeasurement extends Pick<RunMeasurement, 'workflowId' | 'items' | 'startedAt' | 'endedAt' | 'timedOut' | 'summary' | 'stats' | 'chain'> {
   /** CPU seconds over the run: the worker process(es), the dev server, this process (emulator + client). */
   cpu: { workerSeconds: number; serverSeconds?: number; benchSeconds: number };
   /** Peak RSS in MB at the end of the run: the last worker process (its whole life) and the dev server's. */
