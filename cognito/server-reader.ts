@@ -28,6 +28,7 @@ import {
   type DescribeResourceServerCommandOutput,
   type ResourceServerType,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { COGNITO_CALL_DEFAULTS } from '../common/options';
 import type { CallOptions, CognitoAccess, CognitoTarget } from './access';
 
 export interface ServerReaderOptions {
@@ -55,7 +56,6 @@ interface Listing {
   changed: Promise<void>;
 }
 
-export const DEFAULT_LISTING_MAX_AGE_MS = 10_000;
 const MAX_PAGE = 50;
 
 export class ResourceServerReader {
@@ -67,7 +67,7 @@ export class ResourceServerReader {
     private readonly cognito: CognitoAccess,
     options: ServerReaderOptions = {},
   ) {
-    this.maxAgeMs = options.maxAgeMs ?? DEFAULT_LISTING_MAX_AGE_MS;
+    this.maxAgeMs = options.maxAgeMs ?? COGNITO_CALL_DEFAULTS.listingMaxAgeMs;
     this.now = options.now ?? Date.now;
   }
 

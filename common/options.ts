@@ -152,4 +152,6 @@ export const COGNITO_CALL_DEFAULTS = {
   retryMaxDelayMs: 30_000,
   /** Retries of one call inside a multi-call activity (dependency check, discover, restore). */
   callAttempts: 8,
+  /** How long a pool's ListResourceServers listing serves backup reads (cognito/server-reader.ts explains the freshness). */
+  listingMaxAgeMs: 10_000,
 } as const;
