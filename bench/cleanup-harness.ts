@@ -154,6 +154,19 @@ export interface ThrottleRecord {
   userPoolId: string;
 }
 
+/** Writes the run's rows as its input CSV in `dir` and returns the workflow input that executes it. */
+export async function writeRunInput(dir: string, workflowId: string, run: RunOptions): Promise<CleanupInput> {
+  const inputPath = path.join(dir, `${workflowId}.csv`);
+  await writeFile(inputPath, ['userPoolId,identifier', ...run.rows.map((r) => `${r.userPoolId},${r.identifier}`)].join('\n') + '\n');
+  return {
+    source: { path: inputPath, sha256: await sha256File(inputPath) },
+    execute: true,
+    limits: run.limits,
+    ...(run.pageSize !== undefined ? { pageSize: run.pageSize } : {}),
+    ...(run.continueAsNewAfterEvents !== undefined ? { continueAsNewAfterEvents: run.continueAsNewAfterEvents } : {}),
+  };
+}
+
 export function useEmulatorCredentials(): void {
   process.env.AWS_ACCESS_KEY_ID = DEFAULT_TEST_CREDENTIALS.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY = DEFAULT_TEST_CREDENTIALS.secretAccessKey;
@@ -224,15 +237,7 @@ export async function startStack(temporal: BenchTemporal, options: StackOptions)
     rateSamples,
     async runCleanup(run) {
       const workflowId = `bench-${++runs}-${randomUUID()}`;
-      const inputPath = path.join(tmpDir, `${workflowId}.csv`);
-      await writeFile(inputPath, ['userPoolId,identifier', ...run.rows.map((r) => `${r.userPoolId},${r.identifier}`)].join('\n') + '\n');
-      const input: CleanupInput = {
-        source: { path: inputPath, sha256: await sha256File(inputPath) },
-        execute: true,
-        limits: run.limits,
-        ...(run.pageSize !== undefined ? { pageSize: run.pageSize } : {}),
-        ...(run.continueAsNewAfterEvents !== undefined ? { continueAsNewAfterEvents: run.continueAsNewAfterEvents } : {}),
-      };
+      const input = await writeRunInput(tmpDir, workflowId, run);
       await emulator.control.resetStats();
       const cpuBefore = cpuSeconds(process.pid);
       const serverCpuBefore = temporal.serverPid !== undefined ? cpuSeconds(temporal.serverPid) : undefined;

@@ -12,16 +12,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DeleteResourceServerCommand, DescribeResourceServerCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { startEmulator, DEFAULT_TEST_CREDENTIALS, type EmulatorOptions, type RunningEmulator } from '../emulator';
 import { CognitoClients } from '../cognito/clients';
 import type { RateSettings } from '../cognito/rate-limiter';
-import { sha256File } from '../common/plan-file';
-import { cleanupWorkflow, type CleanupInput, type CleanupSummary } from '../workflows/cleanup';
-import { chainOf, cpuSeconds, useEmulatorCredentials, type BenchTemporal, type RunMeasurement, type RunOptions } from './cleanup-harness';
+import { cleanupWorkflow, type CleanupSummary } from '../workflows/cleanup';
+import { chainOf, cpuSeconds, useEmulatorCredentials, type BenchTemporal, type RunMeasurement, type RunOptions, writeRunInput } from './cleanup-harness';
 import type { BenchWorkerConfig } from './bench-worker';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
@@ -200,15 +199,7 @@ export interface ProcessRunMeasurement extends Pick<RunMeasurement, 'workflowId'
 
 export async function runCleanupOn(temporal: BenchTemporal, stack: ProcessStack, run: ProcessRunOptions): Promise<ProcessRunMeasurement> {
   const workflowId = `bench-${randomUUID()}`;
-  const inputPath = path.join(stack.tmpDir, `${workflowId}.csv`);
-  await writeFile(inputPath, ['userPoolId,identifier', ...run.rows.map((r) => `${r.userPoolId},${r.identifier}`)].join('\n') + '\n');
-  const input: CleanupInput = {
-    source: { path: inputPath, sha256: await sha256File(inputPath) },
-    execute: true,
-    limits: run.limits,
-    ...(run.pageSize !== undefined ? { pageSize: run.pageSize } : {}),
-    ...(run.continueAsNewAfterEvents !== undefined ? { continueAsNewAfterEvents: run.continueAsNewAfterEvents } : {}),
-  };
+  const input = await writeRunInput(stack.tmpDir, workflowId, run);
   await stack.emulator.control.resetStats();
   const load = { start: loadAverage(), end: '' };
   // Worker CPU: every worker process of the run (a restart adds a new one).
