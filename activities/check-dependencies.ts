@@ -95,7 +95,7 @@ export function createCheckDependencies(deps: DependencyCheckDeps) {
   /** One Cognito read, retried here on throttling and internal errors: a check spans many calls. */
   async function call<T>(
     run: RunContext,
-    target: CognitoTarget & { userPoolId: string },
+    target: PoolTarget,
     operation: string,
     send: (client: CognitoIdentityProviderClient) => Promise<T>,
   ): Promise<T | 'absent' | 'pool-absent'> {

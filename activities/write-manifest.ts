@@ -22,6 +22,7 @@ import { emptyCounts, OUTCOMES } from '../common/types';
 import { planItems } from '../common/plan-file';
 import { runFiles } from '../common/run-files';
 import { csvField } from '../common/csv';
+import { ACCOUNT_ID_COLUMNS } from '../common/input-reader';
 import { readBackup } from './record-outcomes';
 import { writeFileAtomically } from '../common/files';
 import { isWriteUnavailable } from './audit-log';
@@ -50,7 +51,8 @@ export interface ManifestResult {
 }
 
 /** Columns the manifest adds; input columns of the same name are replaced. */
-const ACCOUNT_COLUMN = 'accountId';
+// The input reader's own name for it: failed.csv is read back as an input.
+const ACCOUNT_COLUMN = ACCOUNT_ID_COLUMNS[0]!;
 const RESULT_COLUMNS = ['userPoolId', 'identifier', 'outcome', 'reason', 'errorCode', 'errorMessage', 'attempts', 'requestId', 'row', 'finishedAt'];
 
 export async function writeManifest(request: WriteManifestRequest): Promise<ManifestResult> {

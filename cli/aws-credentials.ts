@@ -5,6 +5,7 @@
  * starts instead, and say how to provide them.
  */
 import { UsageError } from './exit-codes';
+import { collapseWhitespace } from '../common/display-text';
 
 export const PROVIDE_CREDENTIALS =
   'provide them with AWS_PROFILE (after `aws configure` or `aws sso login`), with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or with an IAM role';
@@ -41,7 +42,7 @@ export async function requireAwsCredentials(timeoutMs: number): Promise<void> {
     if (!error) return;
     const found = isMissingCredentials(error) ? 'found none' : 'could not load them';
     throw new UsageError(
-      `no AWS credentials: the embedded worker calls Cognito with the AWS SDK's default credential chain, which ${found} (${oneLine(error.message)}); ` +
+      `no AWS credentials: the embedded worker calls Cognito with the AWS SDK's default credential chain, which ${found} (${collapseWhitespace(error.message)}); ` +
         `${PROVIDE_CREDENTIALS}. Nothing was deleted`,
     );
   } finally {
@@ -50,6 +51,3 @@ export async function requireAwsCredentials(timeoutMs: number): Promise<void> {
   }
 }
 
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
-}

@@ -69,7 +69,7 @@ function lookups(program: Command): string {
   ].join('\n\n');
 }
 
-export function bashCompletion(program: Command): string {
+function bashCompletion(program: Command): string {
   return `# bash completion for rs-cleanup. Load it with: source <(rs-cleanup completion bash)
 ${lookups(program)}
 
@@ -106,7 +106,7 @@ complete -o filenames -F _rs_cleanup rs-cleanup
 `;
 }
 
-export function zshCompletion(program: Command): string {
+function zshCompletion(program: Command): string {
   // `path` is PATH's array in zsh: the command path is `cmdpath` in both scripts.
   return `#compdef rs-cleanup
 # zsh completion for rs-cleanup. Save it as _rs-cleanup in a directory of $fpath

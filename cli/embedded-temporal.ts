@@ -23,12 +23,13 @@
  * error output goes to `temporal-server.log`, not to a pipe that would close
  * under it.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { availablePort, devServersOn, processArguments, startDevServer, stopProcess, type DevServer } from '../common/temporal-dev-server';
 import type { ActivityConfig } from '../activities';
 import type { CleanupWorker } from '../worker/create-worker';
 import { CLI_DEFAULTS } from '../common/options';
+import { writeFileAtomicallySync } from '../common/files';
 import { UNRECORDED, type StartupPhases } from './startup-phases';
 import { installWorkerRuntime } from './worker-runtime';
 
@@ -106,15 +107,16 @@ export function readLock(dir: string): EmbeddedLock | undefined {
 }
 
 function writeLock(dir: string, lock: EmbeddedLock): void {
-  // Readers never see half a file: write aside, then rename over.
-  const temporary = `${lockFile(dir)}.${process.pid}`;
-  writeFileSync(temporary, JSON.stringify(lock));
-  renameSync(temporary, lockFile(dir));
+  writeFileAtomicallySync(lockFile(dir), JSON.stringify(lock));
 }
 
 /** The embedded server another live rs-cleanup process holds in this data directory, with its address once it serves. */
 export function heldEmbeddedServer(env: NodeJS.ProcessEnv): EmbeddedLock | undefined {
-  const lock = readLock(dataDirectory(env));
+  return liveHolder(readLock(dataDirectory(env)));
+}
+
+/** The lock, when another process that is still alive holds it. */
+function liveHolder(lock: EmbeddedLock | undefined): EmbeddedLock | undefined {
   return lock && lock.cliPid !== process.pid && isAlive(lock.cliPid) ? lock : undefined;
 }
 
@@ -135,7 +137,8 @@ async function takeLock(dir: string, worker: boolean, log: (line: string) => voi
       if (attempt >= 20) throw new Error(`cannot take the lock ${lockFile(dir)}: another rs-cleanup process keeps taking it`);
     }
     const holder = readLock(dir);
-    if (holder && holder.cliPid !== process.pid && isAlive(holder.cliPid)) throw new EmbeddedServerHeld(holder, dir);
+    const live = liveHolder(holder);
+    if (live) throw new EmbeddedServerHeld(live, dir);
     if (!holder && attempt < 10) {
       // Being written right now by a starting process, or unreadable: look again shortly.
       await new Promise((r) => setTimeout(r, 100));

@@ -163,7 +163,7 @@ export type FollowEnd =
  * abort signal: Ctrl-C, a stuck run or a holder that ended cancels them, so
  * nothing is left pending when this returns.
  */
-export async function followToEnd(
+async function followToEnd(
   target: TemporalTarget,
   workflowId: string,
   progress: OutputStream | undefined,

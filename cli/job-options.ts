@@ -61,7 +61,7 @@ export function externalIdValue(value: string): string {
 }
 
 /** The run's accounts settings from --account, --assume-role-arn and --external-id; undefined when none is given. */
-export function runAccountsFrom(options: Pick<JobOptions, 'account' | 'assumeRoleArn' | 'externalId'>): RunAccounts | undefined {
+function runAccountsFrom(options: Pick<JobOptions, 'account' | 'assumeRoleArn' | 'externalId'>): RunAccounts | undefined {
   const accounts: RunAccounts = definedOnly({ defaultAccountId: options.account, assumeRoleArn: options.assumeRoleArn, externalId: options.externalId });
   return Object.keys(accounts).length > 0 ? accounts : undefined;
 }

@@ -8,6 +8,7 @@ import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse';
 import { displayName } from '../common/display-text';
+import { runFiles } from '../common/run-files';
 import type { Outcome } from '../common/types';
 import type { CleanupSummary } from '../workflows/cleanup';
 import { finishedSummary } from './finished-run';
@@ -61,7 +62,7 @@ export async function reportCommand(runId: string, options: { json: boolean }, i
   }
   lines.push(
     '',
-    `  audit      ${path.join(path.dirname(path.dirname(summary.summaryFile)), 'audit.jsonl')}`,
+    `  audit      ${runFiles(path.dirname(path.dirname(summary.summaryFile))).audit}`,
     `  backups    ${manifest.files.backups}`,
   );
   if (redrive) lines.push('', `Run the failed and cancelled items again, with this run's options: ${redrive}`);

@@ -9,9 +9,9 @@
  * not finished and how to resume it.
  */
 import { setMaxListeners } from 'node:events';
-import path from 'node:path';
 import type { cleanupWorkflow } from '../workflows/cleanup';
 import { CLI_DEFAULTS } from '../common/options';
+import { runFiles } from '../common/run-files';
 import { embeddedAuditDir, runLink, withRunningTarget, type TemporalTarget } from './temporal-target';
 import { formatProgress, ProgressLine } from './progress';
 import { exitCodeOf, formatSummary } from './run-summary';
@@ -69,7 +69,7 @@ async function fromDisk(runId: string, options: StatusOptions, io: CommandIo): P
     options.json
       ? JSON.stringify({ workflowId: runId, status: 'UNFINISHED', startedAt: latest.startedAt.toISOString(), runDir: latest.runDir }, null, 2) + '\n'
       : `Run ${runId}: started ${latest.startedAt.toISOString()} and not finished; no rs-cleanup command is running it now (${resume}). ` +
-          `What it did so far: ${path.join(latest.runDir, 'audit.jsonl')}\n`,
+          `What it did so far: ${runFiles(latest.runDir).audit}\n`,
   );
   return EXIT.ok;
 }

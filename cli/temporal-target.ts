@@ -29,12 +29,13 @@ import {
 } from './embedded-temporal';
 import { UNRECORDED } from './startup-phases';
 import type { CommandIo } from './command-io';
+import { collapseWhitespace } from '../common/display-text';
 
 /** How long a command waits for another one that holds the embedded server without a worker, or is starting it. */
 const HOLDER_WAIT_MS = 120_000;
 
 /** Where the embedded dev server serves the Temporal Web UI unless RS_CLEANUP_UI_PORT says otherwise (the Temporal CLI's own default). */
-export const DEFAULT_UI_PORT = 8233;
+const DEFAULT_UI_PORT = 8233;
 
 export interface TemporalTarget {
   client: Client;
@@ -100,7 +101,7 @@ export async function connectTemporal(options: TargetOptions, io: CommandIo): Pr
  * holds, once it serves), and undefined when no embedded server runs: they
  * read what is on disk instead of starting one.
  */
-export async function runningTemporal(io: CommandIo): Promise<TemporalTarget | undefined> {
+async function runningTemporal(io: CommandIo): Promise<TemporalTarget | undefined> {
   if (namesTemporalCluster(io.env)) return connectTemporal({ needsWorker: false }, io);
   const taskQueue = readWorkerConfig(io.env).temporal.taskQueue;
   const deadline = Date.now() + HOLDER_WAIT_MS;
@@ -125,7 +126,7 @@ export function embeddedAuditDir(env: NodeJS.ProcessEnv): string {
  * The Web UI port the embedded server is asked for: RS_CLEANUP_UI_PORT
  * (`--ui-port`), default 8233; undefined for `off` (`--no-ui`).
  */
-export function requestedUiPort(env: NodeJS.ProcessEnv): number | undefined {
+function requestedUiPort(env: NodeJS.ProcessEnv): number | undefined {
   const setting = env.RS_CLEANUP_UI_PORT?.trim();
   if (!setting) return DEFAULT_UI_PORT;
   if (setting === 'off') return undefined;
@@ -242,7 +243,7 @@ async function connectOrExplain(options: ConnectionOptions, what: string, hint: 
   try {
     return await Connection.connect(options);
   } catch (err) {
-    const reason = (err as Error).message.replace(/\s+/g, ' ').trim();
+    const reason = collapseWhitespace((err as Error).message);
     throw new UsageError(`cannot reach ${what}: ${reason}; ${hint}`);
   }
 }
@@ -275,7 +276,7 @@ async function onTarget<T>(target: TemporalTarget, action: (target: TemporalTarg
 }
 
 /** A run or schedule that does not exist is the operator's mistake (exit 2), said in one line. */
-export async function asUsageError(err: unknown): Promise<unknown> {
+async function asUsageError(err: unknown): Promise<unknown> {
   const { ScheduleNotFoundError, WorkflowNotFoundError } = await import('@temporalio/client');
   if (err instanceof WorkflowNotFoundError) return new UsageError(`no run with workflow ID '${err.workflowId}'; see the runs with: rs-cleanup list`);
   if (err instanceof ScheduleNotFoundError) return new UsageError(`no schedule with ID '${err.scheduleId}'; see them with: rs-cleanup schedule list`);

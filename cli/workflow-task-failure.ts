@@ -10,6 +10,7 @@
  */
 import { type Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { collapseWhitespace } from '../common/display-text';
 
 export interface FailingWorkflowTask {
   /** Attempts so far of the pending workflow task. */
@@ -71,7 +72,7 @@ function errorNameIn(stackTrace: string | null | undefined, message: string): st
 }
 
 function oneLine(text: string): string {
-  const line = text.replace(/\s+/g, ' ').trim();
+  const line = collapseWhitespace(text);
   return line.length > 500 ? `${line.slice(0, 497)}...` : line;
 }
 

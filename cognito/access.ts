@@ -28,7 +28,6 @@ export type QuotaCategory =
   /** ListUserPools, DescribeUserPool. */
   | 'UserPoolRead';
 
-export const QUOTA_CATEGORIES: readonly QuotaCategory[] = ['UserPoolResourceUpdate', 'UserPoolResourceRead', 'UserPoolClientRead', 'UserPoolRead'];
 
 /** The account the worker's own credentials belong to, when an item names none. */
 export const OWN_ACCOUNT = 'own';
@@ -95,7 +94,7 @@ export class CognitoAccess {
     options: CallOptions = {},
   ): Promise<T> {
     const role = this.roleFor(target, options.roles);
-    const client = this.client(target, options.roles);
+    const client = this.clients.forRegion(regionOf(target), role);
     try {
       return await this.limiter(category, target).schedule(target.userPoolId ?? NO_POOL, () => send(client), options);
     } catch (err) {
@@ -104,18 +103,10 @@ export class CognitoAccess {
     }
   }
 
-  /** The client for the target's Region and account. */
-  client(target: CognitoTarget, roles?: AccountRoles): CognitoIdentityProviderClient {
-    return this.clients.forRegion(regionOf(target), this.roleFor(target, roles));
-  }
-
   /** The role a call about `target` assumes, if any: the run's setting, each field falling back to the worker's. */
-  roleFor(target: CognitoTarget, roles?: AccountRoles): AssumedRole | undefined {
+  private roleFor(target: CognitoTarget, roles?: AccountRoles): AssumedRole | undefined {
     const own = this.options.roles;
-    return roleFor(target.accountId, {
-      ...((roles?.assumeRoleArn ?? own?.assumeRoleArn) ? { assumeRoleArn: roles?.assumeRoleArn ?? own?.assumeRoleArn } : {}),
-      ...((roles?.externalId ?? own?.externalId) ? { externalId: roles?.externalId ?? own?.externalId } : {}),
-    });
+    return roleFor(target.accountId, { assumeRoleArn: roles?.assumeRoleArn ?? own?.assumeRoleArn, externalId: roles?.externalId ?? own?.externalId });
   }
 
   /** The limiter of the category in the target's account and Region. */
@@ -143,11 +134,6 @@ export class CognitoAccess {
     let lowest = Number.POSITIVE_INFINITY;
     for (const { key, limiter } of this.limiters.values()) if (key.category === category) lowest = Math.min(lowest, limiter.currentRate());
     return Number.isFinite(lowest) ? lowest : this.options.budgets[category].rate;
-  }
-
-  /** Every key used so far, with its current rate. */
-  keys(): (LimiterKey & { rate: number })[] {
-    return [...this.limiters.values()].map(({ key, limiter }) => ({ ...key, rate: limiter.currentRate() }));
   }
 
   close(): void {

@@ -11,7 +11,7 @@
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { regionOfUserPoolId } from '../common/cognito-rules';
 import { COGNITO_CALL_DEFAULTS } from '../common/options';
-import { AccountCredentials, type AssumedRole } from './credentials';
+import { AccountCredentials, roleKey, type AssumedRole } from './credentials';
 
 /** A client whose credentials were renewed is closed this long after (its last calls finish first). */
 const RETIRED_CLIENT_GRACE_MS = 60_000;
@@ -31,12 +31,12 @@ export class CognitoClients {
     this.credentials = new AccountCredentials(options.endpoint ? { endpoint: options.endpoint } : {});
   }
 
-  forUserPool(userPoolId: string, role?: AssumedRole): CognitoIdentityProviderClient {
-    return this.forRegion(regionOfUserPoolId(userPoolId), role);
+  forUserPool(userPoolId: string): CognitoIdentityProviderClient {
+    return this.forRegion(regionOfUserPoolId(userPoolId));
   }
 
   forRegion(region: string, role?: AssumedRole): CognitoIdentityProviderClient {
-    const key = `${region}\n${role ? `${role.roleArn}\n${role.externalId ?? ''}` : ''}`;
+    const key = `${region}\n${role ? roleKey(role) : ''}`;
     let client = this.clients.get(key);
     if (!client) {
       client = new CognitoIdentityProviderClient({
@@ -65,7 +65,7 @@ export class CognitoClients {
    */
   renew(role: AssumedRole): void {
     this.credentials.invalidate(role);
-    const suffix = `\n${role.roleArn}\n${role.externalId ?? ''}`;
+    const suffix = `\n${roleKey(role)}`;
     for (const [key, client] of this.clients) {
       if (!key.endsWith(suffix)) continue;
       this.clients.delete(key);

@@ -101,11 +101,11 @@ export class AccountCredentials {
 
   /** Forgets the role's credentials (Cognito said they expired): the next call assumes it again. */
   invalidate(role: AssumedRole): void {
-    this.cache.delete(cacheKey(role));
+    this.cache.delete(roleKey(role));
   }
 
   private get(role: AssumedRole): Promise<Credentials> {
-    const key = cacheKey(role);
+    const key = roleKey(role);
     const now = this.now();
     const entry = this.cache.get(key);
     if (entry) {
@@ -144,6 +144,7 @@ export class AccountCredentials {
   }
 }
 
-function cacheKey(role: AssumedRole): string {
+/** One role as a map key: its ARN and external ID. */
+export function roleKey(role: AssumedRole): string {
   return `${role.roleArn}\n${role.externalId ?? ''}`;
 }

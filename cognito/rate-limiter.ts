@@ -407,10 +407,6 @@ export class CognitoRateLimiter {
     this.pump();
   }
 
-  budgetSettings(): RateSettings {
-    return { ...this.budget };
-  }
-
   /** The key's rate in force now (calls per second): the budget, lower after congestion. */
   currentRate(): number {
     return this.budget.rate * this.congestion.factor;
@@ -421,11 +417,6 @@ export class CognitoRateLimiter {
     let n = 0;
     for (const share of this.shares.values()) n += share.waiting;
     return n;
-  }
-
-  /** Share of throttled calls over the observed window, when there are enough of them. */
-  throttledShare(): number | undefined {
-    return this.congestion.throttledShare();
   }
 
   /** Drops every waiting call (they reject); started calls finish. */

@@ -29,6 +29,7 @@ import {
   type ResourceServerType,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { COGNITO_CALL_DEFAULTS } from '../common/options';
+import { poolKey } from '../common/types';
 import type { CallOptions, CognitoAccess, CognitoTarget } from './access';
 
 export interface ServerReaderOptions {
@@ -96,7 +97,7 @@ export class ResourceServerReader {
 
   /** The pool's listing, started now unless one younger than maxAgeMs exists (one at a time per pool). */
   private listing(target: CognitoTarget & { userPoolId: string }, options: CallOptions): Listing {
-    const key = `${target.accountId ?? ''}/${target.userPoolId}`;
+    const key = poolKey(target.userPoolId, target.accountId);
     const now = this.now();
     const current = this.listings.get(key);
     if (current && current.state !== 'failed' && now - current.startedAt <= this.maxAgeMs) return current;

@@ -358,20 +358,10 @@ function countLineBreaks(data: Buffer, start: number, end: number, crBreaks: boo
   return count;
 }
 
+/** The same count over fields read as Latin-1 (one character a byte, so their bytes come back exactly). */
 function countLineBreaksInFields(fields: string[], crBreaks: boolean): number {
   let count = 0;
-  for (const field of fields) {
-    for (let index = 0; index < field.length; index++) {
-      const code = field.charCodeAt(index);
-      if (code === LF) count++;
-      else if (code === CR) {
-        if (field.charCodeAt(index + 1) === LF) {
-          count++;
-          index++;
-        } else if (crBreaks) count++;
-      }
-    }
-  }
+  for (const field of fields) count += countLineBreaks(Buffer.from(field, 'latin1'), 0, field.length, crBreaks);
   return count;
 }
 

@@ -67,6 +67,11 @@ export function showNames(names: readonly string[], max = 8): string {
   return names.length > max ? `${shown}, ... (${names.length} in all)` : shown;
 }
 
+/** Whitespace runs (line breaks included) as one space: an error message from elsewhere on one line. */
+export function collapseWhitespace(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
 /** One line for the terminal: escaped, at most MAX_MESSAGE_LENGTH characters. */
 export function oneLine(message: string, max = MAX_MESSAGE_LENGTH): string {
   return shorten(escapeControlCharacters(message), max);

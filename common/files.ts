@@ -1,4 +1,5 @@
 /** Small file helpers shared by the activities and the CLI. */
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SharedSync } from './shared-sync';
@@ -31,6 +32,17 @@ export async function writeFileAtomically(file: string, content: string): Promis
     // A full disk must not also keep the half-written temp file.
     await rm(temp, { force: true }).catch(() => undefined);
     throw err;
+  }
+}
+
+/** writeFileAtomically for synchronous callers (a lock file, the workflow bundle's cache). */
+export function writeFileAtomicallySync(file: string, content: string | Buffer): void {
+  const temp = tempFor(file);
+  try {
+    writeFileSync(temp, content);
+    renameSync(temp, file);
+  } finally {
+    rmSync(temp, { force: true });
   }
 }
 

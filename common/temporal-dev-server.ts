@@ -208,7 +208,7 @@ function processState(pid: number): string | undefined {
 }
 
 /** True when `args` are those of `temporal server start-dev` on the SQLite file `dbFile`. */
-export function isDevServerOn(args: string[] | undefined, dbFile: string): boolean {
+function isDevServerOn(args: string[] | undefined, dbFile: string): boolean {
   if (!args) return false;
   const db = args.indexOf('--db-filename');
   return args.includes('start-dev') && args.includes('server') && db >= 0 && args[db + 1] === dbFile;

@@ -20,8 +20,6 @@ import { closeActivityDeps, createActivities, createActivityDeps, type ActivityC
 import { ACTIVITY_TIMEOUTS } from '../common/options';
 import type { JobMetrics } from './metrics';
 import { loadWorkflowBundle, type WorkflowBundle } from './workflow-bundle';
-
-export { WORKFLOWS_PATH } from './workflow-bundle';
 import { setDeleteQueueLimit, type DeleteQueueLimit } from './delete-queue-limit';
 
 export interface CleanupWorkerOptions {

@@ -23,8 +23,9 @@
  * A directory that cannot be written (a read-only image) costs the cache, not
  * the start: the bundle is then built in memory.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { writeFileAtomicallySync } from '../common/files';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -73,7 +74,7 @@ interface Manifest {
 }
 
 /** Where bundles are cached, or false when RS_CLEANUP_BUNDLE_CACHE=off. */
-export function bundleCacheDir(env: NodeJS.ProcessEnv = process.env): string | false {
+function bundleCacheDir(env: NodeJS.ProcessEnv = process.env): string | false {
   const setting = env.RS_CLEANUP_BUNDLE_CACHE?.trim();
   if (setting === 'off') return false;
   return path.resolve(setting || path.join(REPO_ROOT, 'node_modules', '.cache', 'rs-cleanup', 'workflow-bundle'));
@@ -214,21 +215,11 @@ function writeCache(cacheDir: string, manifestFile: string, workflowsPath: strin
   const code = Buffer.from(built.bundle.code, 'utf8');
   const bundleSha256 = sha256(code);
   const bundleName = `bundle-${bundleSha256.slice(0, 32)}.js`;
-  writeAtomically(path.join(cacheDir, bundleName), code);
+  writeFileAtomicallySync(path.join(cacheDir, bundleName), code);
   const manifest: Manifest = { format: MANIFEST_FORMAT, bundler, workflowsPath, bundle: bundleName, bundleSha256, inputs, absent: [...absent].sort() };
-  writeAtomically(manifestFile, JSON.stringify(manifest, null, 1));
+  writeFileAtomicallySync(manifestFile, JSON.stringify(manifest, null, 1));
   removeStaleFiles(cacheDir);
   return path.join(cacheDir, bundleName);
-}
-
-function writeAtomically(file: string, data: string | Buffer): void {
-  const aside = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    writeFileSync(aside, data);
-    renameSync(aside, file);
-  } finally {
-    rmSync(aside, { force: true });
-  }
 }
 
 /** Bundles no manifest names any more, and writes that never finished, once they are old. */

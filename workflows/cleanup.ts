@@ -751,7 +751,7 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
     const page: PageState = { index: cursor.pageIndex, results: new Array(items.length), remaining: items.length };
     for (const [position, planItem] of items.entries()) {
       // The run's --account names the account of items whose input does not.
-      const accountId = planItem.accountId ?? input.accounts?.defaultAccountId;
+      const accountId = accountOf(planItem, input.accounts);
       const item: CleanupItem = accountId ? { ...planItem, accountId } : planItem;
       const skipped = skippedResult(item, inUsePolicy, missingPoolIds, unreachablePools, Date.now());
       if (!skipped) await nextSlotFree();
