@@ -48,5 +48,7 @@ USER node
 # Temporal SDK's Prometheus metrics (TEMPORAL_METRICS_PORT). Both off unless set.
 EXPOSE 9464 9465
 # One process (no npm or tsx wrapper), so SIGTERM reaches the worker and it
-# shuts down gracefully: running deletes finish, nothing new starts.
-CMD ["node", "--import", "tsx", "worker/main.ts"]
+# shuts down gracefully: running deletes finish, nothing new starts. The heap
+# options are worker/heap.ts's WORKER_NODE_OPTIONS: V8 otherwise sizes the heap
+# from the host's memory and collects lazily (docs/performance.md, "Worker memory").
+CMD ["node", "--max-old-space-size=256", "--max-semi-space-size=4", "--import", "tsx", "worker/main.ts"]
