@@ -453,25 +453,28 @@ async function killWorkerAfter(stack: ProcessStack, after: number, deadline: num
 }
 
 /**
- * What the kill cost, from the emulator's delete times: the gap from the last
- * delete before the kill to the first one after it, against the gap the run
- * had between deletes before the kill (its pace then).
+ * What the kill cost, from the emulator's delete times. Time lost: the time
+ * from the kill to the run's last delete, less what the deletes after the kill
+ * would have taken at the pace before it (the new worker's start, the deletes
+ * that were in flight on the killed one waiting out their heartbeat timeout,
+ * their retries). Also the longest pause in deletes after the kill.
  */
 function killCost(kill: KillRecord, m: ProcessRunMeasurement): string {
   const times = m.stats.deletes.map((d) => Date.parse(d.time));
   const before = times.filter((t) => t <= kill.killedAt);
   const after = times.filter((t) => t > kill.killedAt);
-  const lastBefore = before[before.length - 1];
-  const firstAfter = after[0];
-  if (lastBefore === undefined || firstAfter === undefined) return `worker killed after ${kill.deletesAtKill} deletes; no delete after the kill`;
-  const pace = before.length > 1 ? (lastBefore - before[0]!) / (before.length - 1) : 0;
-  const gap = firstAfter - lastBefore;
-  const afterRate = after.length > 1 ? (after.length - 1) / ((after[after.length - 1]! - firstAfter) / 1000) : NaN;
+  if (before.length < 2 || after.length === 0) return `worker killed after ${kill.deletesAtKill} deletes; too few deletes on one side of the kill to say what it cost`;
+  const paceBefore = (before.length - 1) / ((before[before.length - 1]! - before[0]!) / 1000);
+  const last = after[after.length - 1]!;
+  const lostSeconds = (last - kill.killedAt) / 1000 - after.length / paceBefore;
+  let longestPause = after[0]! - kill.killedAt;
+  for (let i = 1; i < after.length; i++) longestPause = Math.max(longestPause, after[i]! - after[i - 1]!);
+  const within30 = after.filter((t) => t <= kill.killedAt + 30_000).length;
   return (
     `worker killed (SIGKILL) after ${kill.deletesAtKill} deletes; the new one polled ${f1((kill.readyAt - kill.killedAt) / 1000)} s later; ` +
-    `first delete after the kill ${f1((firstAfter - kill.killedAt) / 1000)} s after it; **time lost ${f1((gap - pace) / 1000)} s** ` +
-    `(gap between deletes across the kill ${f1(gap / 1000)} s, less the usual ${f2(pace / 1000)} s); ` +
-    `deletes/s before the kill ${f1(before.length > 1 ? 1000 / pace : NaN)}, after it ${f1(afterRate)}`
+    `first delete after the kill ${f1((after[0]! - kill.killedAt) / 1000)} s after it; longest pause in deletes after the kill ${f1(longestPause / 1000)} s; ` +
+    `${within30} deletes in the 30 s after the kill; deletes/s before the kill ${f1(paceBefore)}, after it ${f1(after.length / ((last - kill.killedAt) / 1000))}; ` +
+    `**time lost ${f1(lostSeconds)} s** (from the kill to the last delete, less the deletes after it at the pace before it)`
   );
 }
 
