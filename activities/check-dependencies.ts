@@ -227,12 +227,19 @@ export function createCheckDependencies(deps: DependencyCheckDeps) {
     const ordered = [...pools.values()].sort((a, b) => b.items - a.items);
     const byPool = new Map<string, PoolCheck>();
     let next = 0;
+    let failed = false;
     const checker = async () => {
-      while (next < ordered.length) {
-        if (signal.aborted) throw cancelled(signal);
-        const { target } = ordered[next++]!;
-        const check = await checkPoolOnce(run, target);
-        byPool.set(poolKey(check.userPoolId, check.accountId), check);
+      try {
+        // Once one check has failed the activity fails: the others take no new pool.
+        while (next < ordered.length && !failed) {
+          if (signal.aborted) throw cancelled(signal);
+          const { target } = ordered[next++]!;
+          const check = await checkPoolOnce(run, target);
+          byPool.set(poolKey(check.userPoolId, check.accountId), check);
+        }
+      } catch (err) {
+        failed = true;
+        throw err;
       }
     };
     await Promise.all(Array.from({ length: Math.min(CHECKS_AT_ONCE, ordered.length) }, checker));
