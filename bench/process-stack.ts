@@ -22,7 +22,7 @@ import type { RateSettings } from '../cognito/rate-limiter';
 import { cleanupWorkflow, type CleanupSummary } from '../workflows/cleanup';
 import { chainOf, cpuSeconds, useEmulatorCredentials, type BenchTemporal, type RunMeasurement, type RunOptions, writeRunInput } from './cleanup-harness';
 import type { BenchWorkerConfig } from './bench-worker';
-import { WORKER_NODE_OPTIONS } from '../worker/heap';
+import { WORKER_ENV, WORKER_NODE_OPTIONS } from '../worker/heap';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 
@@ -83,13 +83,15 @@ export interface WorkerProcess {
 
 /**
  * A bench worker process, started as worker/main.ts is deployed: with
- * WORKER_NODE_OPTIONS (worker/heap.ts) unless `nodeArgs` name others (later
- * options win: `--max-old-space-size=4096` measures an unbounded heap).
+ * WORKER_NODE_OPTIONS and WORKER_ENV (worker/heap.ts) unless `nodeArgs` name
+ * others (later options win: `--max-old-space-size=4096` measures an
+ * unbounded heap) or this process's environment sets MALLOC_ARENA_MAX itself.
  */
 export function startWorkerProcess(config: BenchWorkerConfig, nodeArgs: string[] = []): WorkerProcess {
   const child = spawn(process.execPath, [...WORKER_NODE_OPTIONS, ...nodeArgs, '--import', 'tsx', path.join(REPO_ROOT, 'bench', 'bench-worker.ts')], {
     cwd: REPO_ROOT,
     env: {
+      ...WORKER_ENV,
       ...process.env,
       BENCH_WORKER: JSON.stringify(config),
       AWS_ACCESS_KEY_ID: DEFAULT_TEST_CREDENTIALS.accessKeyId,

@@ -17,7 +17,8 @@
  * options of the process (WORKER_NODE_OPTIONS: the Dockerfile's CMD, `npm run
  * worker`, the benchmarks' worker). The workflow thread, which Worker.create
  * starts later, gets them from `boundWorkflowThreadHeap` whatever the process
- * was started with (the CLI's embedded worker too).
+ * was started with (the CLI's embedded worker too). The same places set
+ * MALLOC_ARENA_MAX=2 (WORKER_ENV): glibc's per-thread arenas held 70-110 MB.
  */
 import v8 from 'node:v8';
 
@@ -34,6 +35,9 @@ export const WORKER_HEAP = {
 
 /** Node options that start a worker process with the bounds above. */
 export const WORKER_NODE_OPTIONS = [`--max-old-space-size=${WORKER_HEAP.maxOldSpaceMb}`, `--max-semi-space-size=${WORKER_HEAP.maxSemiSpaceMb}`] as const;
+
+/** Environment a worker process is started with: read by glibc when the process starts. */
+export const WORKER_ENV = { MALLOC_ARENA_MAX: '2' } as const;
 
 /** Bounds every isolate this process starts from now on: the workflow thread that Worker.create starts. */
 export function boundWorkflowThreadHeap(): void {
