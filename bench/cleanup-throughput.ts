@@ -27,6 +27,8 @@
  *               quotas off, window 300, the worker in a process of its own
  *               (its CPU and peak RSS apart); pool, job, pool. --profile DIR
  *               writes the worker's CPU profile (node --cpu-prof) into DIR.
+ *               --worker-arg=OPTION passes a node option to the worker process
+ *               (after worker/heap.ts's, so e.g. --max-old-space-size=4096 wins).
  *               --kill-after N kills the worker (SIGKILL) once N deletes are
  *               done and starts a new one: the same run, killed and resumed,
  *               with the time the kill cost.
