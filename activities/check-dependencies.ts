@@ -19,11 +19,23 @@
  * Resumable: each pool's result is written to dependency-check/<pool>.json as
  * soon as it is known, and a retry (after a worker crash) reads those instead of
  * asking Cognito again. It heartbeats per page of clients and per client.
+ *
+ * Flat memory whatever the plan's size: it streams the plan twice and keeps,
+ * per pool, its item count and what its clients use (not the plan's
+ * identifiers); it checks `CHECKS_AT_ONCE` pools at a time, not every pool at
+ * once; the in-use report is written as the items come. A 1,000,000-item plan
+ * over 10,000 pools once reached 2.5 GB (docs/performance.md).
+ *
+ * Cancellable: a cancel (a worker shutting down, Ctrl-C in the CLI) drops the
+ * calls waiting in the limiter and ends the activity within a call's time,
+ * where it used to go on through every pool first.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { once } from 'node:events';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import {
   DescribeUserPoolClientCommand,
   ListUserPoolClientsCommand,
@@ -33,7 +45,7 @@ import { accountOf, poolKey, type CleanupItem, type FileRef, type MissingPool, t
 import { planItems, writePlanFile } from '../common/plan-file';
 import { dependencyCheckFile } from '../common/run-files';
 import { writeFileAtomically } from '../common/files';
-import { toCsv } from '../common/csv';
+import { csvField } from '../common/csv';
 import { classifyCognitoError } from '../cognito/errors';
 import type { CognitoAccess, CognitoTarget } from '../cognito/access';
 import { isCredentialsError } from '../cognito/credentials';
@@ -68,9 +80,23 @@ interface PoolCheck {
   /** The account's credentials could not be had: nothing was checked. */
   unreachable?: { errorCode: string; errorMessage: string };
   clients: number;
-  /** identifier -> clients using it */
+  /**
+   * identifier -> clients using it: every identifier the pool's clients have
+   * scopes of (checks written before this version kept only the plan's).
+   */
   users: Record<string, string[]>;
 }
+
+/**
+ * Pools checked at once. Each check is a sequence of calls (ListUserPoolClients,
+ * then DescribeUserPoolClient per client), at most 5/s per pool, so several
+ * pools of each (account, Region) must be in flight to use its 15/s; a bounded
+ * number keeps the limiter's queues (and what each waiting check holds) small.
+ */
+export const CHECKS_AT_ONCE = 64;
+
+/** Items between two looks at the cancellation signal while streaming the plan. */
+const ITEMS_BETWEEN_CANCEL_CHECKS = 10_000;
 
 export interface DependencyCheckDeps {
   /** ListUserPoolClients and DescribeUserPoolClient go through it: UserPoolClientRead quota. */
@@ -100,8 +126,10 @@ export function createCheckDependencies(deps: DependencyCheckDeps) {
     send: (client: CognitoIdentityProviderClient) => Promise<T>,
   ): Promise<T | 'absent' | 'pool-absent'> {
     const { userPoolId } = target;
+    const { cancellationSignal: signal } = Context.current();
     try {
-      const options = { share: run.workflowId, ...(run.accounts ? { roles: run.accounts } : {}) };
+      // A cancel drops the call while it waits in the limiter.
+      const options = { share: run.workflowId, signal, ...(run.accounts ? { roles: run.accounts } : {}) };
       return await retryCognitoCall(() => deps.cognito.call('UserPoolClientRead', target, send, options), {
         baseDelayMs: deps.retryBaseDelayMs,
         maxDelayMs: deps.retryMaxDelayMs,
@@ -109,6 +137,7 @@ export function createCheckDependencies(deps: DependencyCheckDeps) {
         beforeAttempt: () => Context.current().heartbeat(),
       });
     } catch (err) {
+      if (signal.aborted) throw cancelled(signal);
       const error = classifyCognitoError(err);
       if (error.disposition === 'absent' || error.disposition === 'pool-absent') return error.disposition;
       if (isCredentialsError(err) && error.disposition === 'fail') throw new Unreachable(error.code, { cause: err });
@@ -121,9 +150,9 @@ export function createCheckDependencies(deps: DependencyCheckDeps) {
   }
 
   /** Who uses the identifiers of one pool, or that the pool does not exist, or that its account cannot be reached. */
-  async function checkPool(run: RunContext, target: PoolTarget, identifiers: Set<string>): Promise<PoolCheck> {
+  async function checkPool(run: RunContext, target: PoolTarget): Promise<PoolCheck> {
     try {
-      return await checkReachablePool(run, target, identifiers);
+      return await checkReachablePool(run, target);
     } catch (err) {
       if (!(err instanceof Unreachable)) throw err;
       const cause = err.cause as Error;
@@ -131,7 +160,7 @@ export function createCheckDependencies(deps: DependencyCheckDeps) {
     }
   }
 
-  async function checkReachablePool(run: RunContext, target: PoolTarget, identifiers: Set<string>): Promise<PoolCheck> {
+  async function checkReachablePool(run: RunContext, target: PoolTarget): Promise<PoolCheck> {
     const { userPoolId } = target;
     const users: Record<string, string[]> = {};
     let clients = 0;
@@ -153,7 +182,7 @@ export function createCheckDependencies(deps: DependencyCheckDeps) {
         const label = `${appClient?.ClientName ?? '?'} (${appClient?.ClientId ?? summary.ClientId})`;
         for (const scope of appClient?.AllowedOAuthScopes ?? []) {
           const identifier = identifierOfScope(scope);
-          if (!identifier || !identifiers.has(identifier)) continue;
+          if (!identifier) continue;
           const list = users[identifier] ?? [];
           if (!list.includes(label)) list.push(label);
           users[identifier] = list;
@@ -165,70 +194,94 @@ export function createCheckDependencies(deps: DependencyCheckDeps) {
   }
 
   /** A pool's check from an earlier attempt of this activity, or a new one (then kept for the next attempt). */
-  async function checkPoolOnce(run: RunContext, target: PoolTarget, identifiers: Set<string>): Promise<PoolCheck> {
+  async function checkPoolOnce(run: RunContext, target: PoolTarget): Promise<PoolCheck> {
     const file = dependencyCheckFile(run.runDir, target.accountId ? `${target.accountId}-${target.userPoolId}` : target.userPoolId);
     try {
       return JSON.parse(await readFile(file, 'utf8')) as PoolCheck;
     } catch {
       // not checked yet (or half written by a crash: the temp file never replaced it)
     }
-    const check = await checkPool(run, target, identifiers);
+    const check = await checkPool(run, target);
     // An unreachable account is not kept: a retry (the role fixed meanwhile) asks again.
     if (!check.unreachable) await writeFileAtomically(file, JSON.stringify(check));
     return check;
   }
 
   return async function checkDependencies({ run, plan }: CheckDependenciesRequest): Promise<DependencyCheckResult> {
-    // Two streaming passes over the plan: which identifiers to ask about, then the annotated copy.
-    const pools = new Map<string, { target: PoolTarget; identifiers: Set<string> }>();
+    const { cancellationSignal: signal } = Context.current();
+    // Two streaming passes over the plan: which pools to ask about (and how many items each holds), then the annotated copy.
+    const pools = new Map<string, { target: PoolTarget; items: number }>();
+    let read = 0;
     for await (const item of planItems(plan)) {
+      if (++read % ITEMS_BETWEEN_CANCEL_CHECKS === 0 && signal.aborted) throw cancelled(signal);
       if (item.protectedBy) continue; // never deleted: no need to ask who uses it
       const accountId = accountOf(item, run.accounts);
       const key = poolKey(item.userPoolId, accountId);
-      const pool = pools.get(key) ?? { target: { userPoolId: item.userPoolId, ...(accountId ? { accountId } : {}) }, identifiers: new Set<string>() };
-      pool.identifiers.add(item.identifier);
-      pools.set(key, pool);
+      const pool = pools.get(key);
+      if (pool) pool.items += 1;
+      else pools.set(key, { target: { userPoolId: item.userPoolId, ...(accountId ? { accountId } : {}) }, items: 1 });
     }
 
-    // Pools in parallel, the ones with the most items first (their deletes take longest): each
-    // (account, Region)'s limiter keeps its rates and serves the calls queued first first.
-    const ordered = [...pools.values()].sort((a, b) => b.identifiers.size - a.identifiers.size);
-    const results = await Promise.all(ordered.map(({ target, identifiers }) => checkPoolOnce(run, target, identifiers)));
-    const byPool = new Map(results.map((r) => [poolKey(r.userPoolId, r.accountId), r]));
+    // The pools with the most items first (their deletes take longest), CHECKS_AT_ONCE at a time:
+    // each (account, Region)'s limiter keeps its rates and serves the calls queued first first.
+    const ordered = [...pools.values()].sort((a, b) => b.items - a.items);
+    const byPool = new Map<string, PoolCheck>();
+    let next = 0;
+    let failed = false;
+    const checker = async () => {
+      try {
+        // Once one check has failed the activity fails: the others take no new pool.
+        while (next < ordered.length && !failed) {
+          if (signal.aborted) throw cancelled(signal);
+          const { target } = ordered[next++]!;
+          const check = await checkPoolOnce(run, target);
+          byPool.set(poolKey(check.userPoolId, check.accountId), check);
+        }
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CHECKS_AT_ONCE, ordered.length) }, checker));
+
     const missingCounts = new Map<string, { pool: PoolCheck; items: number }>();
     const unreachableCounts = new Map<string, { pool: PoolCheck; items: number }>();
-    const inUse: CleanupItem[] = [];
     const count = (counts: typeof missingCounts, key: string, pool: PoolCheck) =>
       counts.set(key, { pool, items: (counts.get(key)?.items ?? 0) + 1 });
+    const reportFile = path.join(run.runDir, 'in-use.csv');
+    const report = new InUseReport(reportFile);
     async function* annotated(): AsyncGenerator<CleanupItem> {
+      let annotatedItems = 0;
       for await (const item of planItems(plan)) {
+        if (++annotatedItems % ITEMS_BETWEEN_CANCEL_CHECKS === 0 && signal.aborted) throw cancelled(signal);
         const key = poolKey(item.userPoolId, accountOf(item, run.accounts));
         const check = byPool.get(key);
         if (check?.missing) count(missingCounts, key, check);
         if (check?.unreachable) count(unreachableCounts, key, check);
-        const clients = check?.users[item.identifier];
+        // A protected item is never deleted: who uses it does not matter (and was not asked before).
+        const clients = item.protectedBy ? undefined : check?.users[item.identifier];
         if (!clients) {
           yield item;
           continue;
         }
         const used = { ...item, inUseBy: clients };
-        inUse.push(used);
+        await report.add(used);
         yield used;
       }
     }
-    const written = await writePlanFile(path.join(run.runDir, 'plan-checked.jsonl'), annotated());
-    let report: string | undefined;
-    if (inUse.length > 0) {
-      report = path.join(run.runDir, 'in-use.csv');
-      await writeFile(report, toCsv(['userPoolId', 'identifier', 'clients'], inUse.map((i) => [i.userPoolId, i.identifier, i.inUseBy!.join('; ')])));
+    let written: Awaited<ReturnType<typeof writePlanFile>>;
+    try {
+      written = await writePlanFile(path.join(run.runDir, 'plan-checked.jsonl'), annotated());
+    } finally {
+      await report.close();
     }
     return {
       plan: { path: written.path, sha256: written.sha256 },
-      inUse: inUse.length,
+      inUse: report.count,
       poolsChecked: pools.size,
-      clientsChecked: results.reduce((n, r) => n + r.clients, 0),
-      ...(report ? { report } : {}),
-      sample: inUse.slice(0, 10).map((i) => ({ userPoolId: i.userPoolId, identifier: i.identifier, clients: i.inUseBy! })),
+      clientsChecked: [...byPool.values()].reduce((n, r) => n + r.clients, 0),
+      ...(report.count > 0 ? { report: reportFile } : {}),
+      sample: report.sample,
       missingPools: [...missingCounts.values()].map(({ pool, items }) => ({
         userPoolId: pool.userPoolId,
         ...(pool.accountId ? { accountId: pool.accountId } : {}),
@@ -243,4 +296,49 @@ export function createCheckDependencies(deps: DependencyCheckDeps) {
       })),
     };
   };
+}
+
+/** The activity's cancellation, as the SDK expects a cancelled activity to end. */
+function cancelled(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new CancelledFailure('cancelled');
+}
+
+/**
+ * in-use.csv, written as the items in use come (one line each, every one of
+ * them), and the first few kept for the result. The file exists only when some
+ * item is in use.
+ */
+class InUseReport {
+  count = 0;
+  readonly sample: DependencyCheckResult['sample'] = [];
+  private out: ReturnType<typeof createWriteStream> | undefined;
+  private error: unknown;
+
+  constructor(private readonly file: string) {}
+
+  async add(item: CleanupItem & { inUseBy: string[] }): Promise<void> {
+    if (this.error) throw this.error;
+    if (!this.out) {
+      // A stream's 'error' (a full disk) must reach the activity, never crash the worker.
+      this.out = createWriteStream(this.file).on('error', (err) => void (this.error ??= err));
+      this.out.write(['userPoolId', 'identifier', 'clients'].map(csvField).join(',') + '\n');
+    }
+    this.count += 1;
+    if (this.sample.length < 10) this.sample.push({ userPoolId: item.userPoolId, identifier: item.identifier, clients: item.inUseBy });
+    const line = [item.userPoolId, item.identifier, item.inUseBy.join('; ')].map(csvField).join(',') + '\n';
+    if (!this.out.write(line) && !this.out.closed) await Promise.race([once(this.out, 'drain'), once(this.out, 'close')]);
+  }
+
+  /** Ends the file; a retry that finds no item in use removes one an earlier attempt left. */
+  async close(): Promise<void> {
+    if (!this.out) {
+      await rm(this.file, { force: true });
+      return;
+    }
+    if (!this.out.closed) {
+      this.out.end();
+      await Promise.race([once(this.out, 'finish'), once(this.out, 'close')]);
+    }
+    if (this.error) throw this.error;
+  }
 }

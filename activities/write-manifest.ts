@@ -67,26 +67,17 @@ export async function writeManifest(request: WriteManifestRequest): Promise<Mani
 async function writeAll(request: WriteManifestRequest): Promise<ManifestResult> {
   const files = runFiles(request.runDir);
   await mkdir(files.manifestDir, { recursive: true });
-  const recorded = await loadRecordedOutcomes(files.outcomesDir);
+  const context = Context.current();
 
-  // Extra input columns are known only after reading every item; collect results first.
-  const results: ItemResult[] = [];
+  // Two streaming passes over the plan and the recorded outcomes, in step: the
+  // extra input columns (and whether any item names an account) make the CSV
+  // header, which is known only after every item is read; then the rows. Memory
+  // stays one outcome page whatever the number of items.
   const extraColumns = new Set<string>();
-  let missing = 0;
-  for await (const item of planItems(request.plan)) {
-    const recordedResult = recorded.get(key(item));
-    if (!recordedResult) missing += 1;
-    const result: ItemResult = recordedResult ?? {
-      ...item,
-      outcome: 'cancelled',
-      attempts: 0,
-      reason: request.stopReason ?? 'no outcome was recorded',
-      finishedAt: new Date().toISOString(),
-    };
+  for await (const { result } of itemResults(request)) {
     for (const column of Object.keys(result.extra ?? {})) if (!RESULT_COLUMNS.includes(column)) extraColumns.add(column);
     // A run across accounts names each item's account (and failed.csv, an input itself, keeps it).
     if (result.accountId !== undefined) extraColumns.add(ACCOUNT_COLUMN);
-    results.push(result);
   }
 
   const counts = emptyCounts();
@@ -104,15 +95,18 @@ async function writeAll(request: WriteManifestRequest): Promise<ManifestResult> 
     writers.set(outcome, writer);
   }
   const backups = open(files.backupsJsonl);
-  const context = Context.current();
-  for (const [index, result] of results.entries()) {
-    if (index % 1_000 === 0) context.heartbeat({ written: index });
+  let total = 0;
+  let missing = 0;
+  for await (const { result, recorded } of itemResults(request)) {
+    if (total % 1_000 === 0) context.heartbeat({ written: total });
     if (writeError) throw writeError;
+    total += 1;
+    if (!recorded) missing += 1;
     counts[result.outcome] += 1;
-    writers.get(result.outcome)!.write(csvRow(header, result) + '\n');
+    await written(writers.get(result.outcome)!, csvRow(header, result) + '\n');
     if (result.outcome === 'deleted') {
       const backup = await readBackup(request.runDir, result);
-      if (backup) backups.write(JSON.stringify(backup) + '\n');
+      if (backup) await written(backups, JSON.stringify(backup) + '\n');
     }
   }
   for (const writer of [...writers.values(), backups]) {
@@ -127,7 +121,7 @@ async function writeAll(request: WriteManifestRequest): Promise<ManifestResult> 
   const summary = {
     ...request.summary,
     ...(request.options ? { options: request.options } : {}),
-    total: results.length,
+    total,
     counts,
     missing,
     ...(request.stopReason ? { stopReason: request.stopReason } : {}),
@@ -137,7 +131,7 @@ async function writeAll(request: WriteManifestRequest): Promise<ManifestResult> 
   await writeFileAtomically(files.summary, JSON.stringify(summary, null, 2) + '\n');
   return {
     counts,
-    total: results.length,
+    total,
     missing,
     manifestDir: files.manifestDir,
     summaryFile: files.summary,
@@ -146,27 +140,99 @@ async function writeAll(request: WriteManifestRequest): Promise<ManifestResult> 
   };
 }
 
+/** Writes a line, waiting while the stream's buffer is full (a slow disk must not pile up the whole manifest in memory). */
+async function written(stream: ReturnType<typeof createWriteStream>, line: string): Promise<void> {
+  if (!stream.write(line) && !stream.closed) await Promise.race([once(stream, 'drain'), once(stream, 'close')]);
+}
+
 function key(item: { userPoolId: string; identifier: string }): string {
   return `${item.userPoolId}\n${item.identifier}`;
 }
 
-async function loadRecordedOutcomes(outcomesDir: string): Promise<Map<string, ItemResult>> {
-  const recorded = new Map<string, ItemResult>();
-  let names: string[] = [];
-  try {
-    names = (await readdir(outcomesDir)).filter((n) => /^page-\d+\.jsonl$/.test(n)).sort();
-  } catch {
-    return recorded;
+/**
+ * Every plan item with its recorded outcome, in plan order, or a `cancelled`
+ * stand-in when none was recorded. The outcome pages hold the plan's pages in
+ * order (page N: the plan's items N x pageSize onwards, in their order), so
+ * the plan and the pages are read in step, one page of outcomes at a time.
+ * An item looks in the current page, then in the next one (a page whose
+ * outcomes ran out, or that holds outcomes of no item left in the plan, gives
+ * way to the next); in neither, it has no recorded outcome. At most two pages
+ * are held.
+ */
+async function* itemResults(request: WriteManifestRequest): AsyncGenerator<{ result: ItemResult; recorded: boolean }> {
+  const pages = outcomePages(runFiles(request.runDir).outcomesDir);
+  let page = await pages.next();
+  while (page?.empty) page = await pages.next();
+  let ahead: OutcomePage | undefined;
+  for await (const item of planItems(request.plan)) {
+    const k = key(item);
+    let result = page?.take(k);
+    if (!result && page) {
+      ahead ??= await pages.next();
+      result = ahead?.take(k);
+      // Found ahead: what is left of this page belongs to no item still to come.
+      if (result) [page, ahead] = [ahead, undefined];
+    }
+    while (page?.empty) [page, ahead] = [ahead ?? (await pages.next()), undefined];
+    yield {
+      result: result ?? {
+        ...item,
+        outcome: 'cancelled',
+        attempts: 0,
+        reason: request.stopReason ?? 'no outcome was recorded',
+        finishedAt: new Date().toISOString(),
+      },
+      recorded: result !== undefined,
+    };
   }
-  for (const name of names) {
-    const text = await readFile(path.join(outcomesDir, name), 'utf8');
+}
+
+/** One outcome page's results by item key (a key twice in a page: taken in order). */
+class OutcomePage {
+  private readonly results = new Map<string, ItemResult[]>();
+  private left = 0;
+
+  constructor(text: string) {
     for (const line of text.split('\n')) {
       if (!line) continue;
       const result = JSON.parse(line) as ItemResult;
-      recorded.set(key(result), result);
+      const k = key(result);
+      const same = this.results.get(k);
+      if (same) same.push(result);
+      else this.results.set(k, [result]);
+      this.left += 1;
     }
   }
-  return recorded;
+
+  get empty(): boolean {
+    return this.left === 0;
+  }
+
+  take(k: string): ItemResult | undefined {
+    const same = this.results.get(k);
+    const result = same?.shift();
+    if (!result) return undefined;
+    if (same!.length === 0) this.results.delete(k);
+    this.left -= 1;
+    return result;
+  }
+}
+
+/** The outcome pages in page order, read one at a time. */
+function outcomePages(outcomesDir: string): { next(): Promise<OutcomePage | undefined> } {
+  let names: Promise<string[]> | undefined;
+  let index = 0;
+  return {
+    async next() {
+      names ??= readdir(outcomesDir).then(
+        (all) => all.filter((n) => /^page-\d+\.jsonl$/.test(n)).sort(),
+        () => [],
+      );
+      const list = await names;
+      if (index >= list.length) return undefined;
+      return new OutcomePage(await readFile(path.join(outcomesDir, list[index++]!), 'utf8'));
+    },
+  };
 }
 
 function csvRow(header: string[], result: ItemResult): string {

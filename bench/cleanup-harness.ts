@@ -26,6 +26,7 @@ import { startDevServer, type DevServer } from '../common/temporal-dev-server';
 import type { Limits } from '../common/types';
 import { JobMetrics } from '../worker/metrics';
 import { createCleanupWorker, type CleanupWorker } from '../worker/create-worker';
+import { WORKER_ENV, WORKER_NODE_OPTIONS } from '../worker/heap';
 import { cleanupWorkflow, type CleanupInput, type CleanupSummary } from '../workflows/cleanup';
 
 /** Linux clock ticks per second (USER_HZ): /proc/<pid>/stat counts CPU time in these. */
@@ -293,9 +294,9 @@ interface WorkerProcess {
 }
 
 function startWorkerProcess(env: NodeJS.ProcessEnv): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'worker', 'main.ts')], {
+  const child = spawn(process.execPath, [...WORKER_NODE_OPTIONS, '--import', 'tsx', path.join(__dirname, '..', 'worker', 'main.ts')], {
     cwd: path.join(__dirname, '..'),
-    env: { ...process.env, ...env },
+    env: { ...WORKER_ENV, ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const done = new Promise<number | null>((resolve) => child.once('close', resolve));

@@ -27,6 +27,11 @@
  *               quotas off, window 300, the worker in a process of its own
  *               (its CPU and peak RSS apart); pool, job, pool. --profile DIR
  *               writes the worker's CPU profile (node --cpu-prof) into DIR.
+ *               --worker-arg=OPTION passes a node option to the worker process
+ *               (after worker/heap.ts's, so e.g. --max-old-space-size=4096 wins).
+ *               --kill-after N kills the worker (SIGKILL) once N deletes are
+ *               done and starts a new one: the same run, killed and resumed,
+ *               with the time the kill cost.
  *
  * Every run is bounded (terminated past its time limit, reported as such).
  * Numbers come from the emulator's stats (accepted calls per second, outcome
@@ -40,7 +45,7 @@ import { parseArgs } from 'node:util';
 import { TASK_QUEUE_RATE_SHARE } from '../worker/config';
 import { LIMIT_BOUNDS } from '../common/options';
 import type { SeedUserPool } from '../emulator';
-import { loadAverage, plainPool, runCleanupOn, startProcessStack, type PoolMeasurement } from './process-stack';
+import { loadAverage, peakRssMb, plainPool, runCleanupOn, startProcessStack, type MemorySample, type PoolMeasurement, type ProcessRunMeasurement, type ProcessStack } from './process-stack';
 import {
   achieved,
   deletesBetween,
@@ -65,7 +70,16 @@ const POOL_LIMIT = 5;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { json: { type: 'string' }, profile: { type: 'string' }, items: { type: 'string' }, 'no-pool': { type: 'boolean' } },
+  options: {
+    json: { type: 'string' },
+    profile: { type: 'string' },
+    items: { type: 'string' },
+    'no-pool': { type: 'boolean' },
+    // Node options for the worker process (ratio), e.g. --worker-arg=--max-old-space-size=512.
+    'worker-arg': { type: 'string', multiple: true },
+    // ratio: SIGKILL the worker once after this many deletes and start a new one (the run resumes).
+    'kill-after': { type: 'string' },
+  },
 });
 for (const name of positionals) {
   if (!(SCENARIOS as readonly string[]).includes(name)) {
@@ -415,6 +429,69 @@ function directoryUsage(directory: string): string {
   return `${f1(bytes / 2 ** 20)} MiB in ${files} files and directories`;
 }
 
+/** When the worker was killed mid-run, and when its successor was polling. */
+interface KillRecord {
+  /** Deletes done (the emulator's count) when it was killed. */
+  deletesAtKill: number;
+  killedAt: number;
+  readyAt: number;
+  oldWorkerPeakMb: number;
+}
+
+/** Waits until `after` deletes are done, kills the worker (SIGKILL) and starts a new one. */
+async function killWorkerAfter(stack: ProcessStack, after: number, deadline: number): Promise<KillRecord | undefined> {
+  while (Date.now() < deadline) {
+    const deletes = (await stack.emulator.control.stats()).deletes.length;
+    if (deletes >= after) {
+      const oldWorkerPeakMb = peakRssMb(stack.worker.pid);
+      const killedAt = Date.now();
+      await stack.worker.kill();
+      await stack.restartWorker();
+      return { deletesAtKill: deletes, killedAt, readyAt: Date.now(), oldWorkerPeakMb };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return undefined;
+}
+
+/**
+ * What the kill cost, from the emulator's delete times. Time lost: the time
+ * from the kill to the run's last delete, less what the deletes after the kill
+ * would have taken at the pace before it (the new worker's start, the deletes
+ * that were in flight on the killed one waiting out their heartbeat timeout,
+ * their retries). Also the longest pause in deletes after the kill.
+ */
+function killCost(kill: KillRecord, m: ProcessRunMeasurement): string {
+  const times = m.stats.deletes.map((d) => Date.parse(d.time));
+  const before = times.filter((t) => t <= kill.killedAt);
+  const after = times.filter((t) => t > kill.killedAt);
+  if (before.length < 2 || after.length === 0) return `worker killed after ${kill.deletesAtKill} deletes; too few deletes on one side of the kill to say what it cost`;
+  const paceBefore = (before.length - 1) / ((before[before.length - 1]! - before[0]!) / 1000);
+  const last = after[after.length - 1]!;
+  const lostSeconds = (last - kill.killedAt) / 1000 - after.length / paceBefore;
+  let longestPause = after[0]! - kill.killedAt;
+  for (let i = 1; i < after.length; i++) longestPause = Math.max(longestPause, after[i]! - after[i - 1]!);
+  const within30 = after.filter((t) => t <= kill.killedAt + 30_000).length;
+  return (
+    `worker killed (SIGKILL) after ${kill.deletesAtKill} deletes; the new one polled ${f1((kill.readyAt - kill.killedAt) / 1000)} s later; ` +
+    `first delete after the kill ${f1((after[0]! - kill.killedAt) / 1000)} s after it; longest pause in deletes after the kill ${f1(longestPause / 1000)} s; ` +
+    `${within30} deletes in the 30 s after the kill; deletes/s before the kill ${f1(paceBefore)}, after it ${f1(after.length / ((last - kill.killedAt) / 1000))}; ` +
+    `**time lost ${f1(lostSeconds)} s** (from the kill to the last delete, less the deletes after it at the pace before it)`
+  );
+}
+
+/** The worker's memory at ten points of the run, and each measure's peak. */
+function memoryTable(samples: MemorySample[]): string {
+  if (samples.length === 0) return '(no samples)';
+  const columns = ['rss', 'heapUsed', 'heapTotal', 'external', 'arrayBuffers', 'threadHeapUsed', 'threadHeapTotal'] as const;
+  const picks = Array.from({ length: 10 }, (_, i) => samples[Math.round(((samples.length - 1) * i) / 9)]!);
+  const peak = Object.fromEntries(columns.map((c) => [c, Math.max(...samples.map((m) => m[c]))])) as Record<(typeof columns)[number], number>;
+  return table(
+    ['at s', ...columns],
+    [...picks.map((m) => [f1(m.at), ...columns.map((c) => f1(m[c]))]), ['peak', ...columns.map((c) => f1(peak[c]))]],
+  );
+}
+
 async function ratio(temporal: BenchTemporal): Promise<void> {
   const items = Number(values.items ?? 20_000);
   const perPool = 25;
@@ -424,7 +501,7 @@ async function ratio(temporal: BenchTemporal): Promise<void> {
   const stack = await startProcessStack(temporal, {
     emulator: { quotas: false },
     worker: { deleteRates: high, readRates: high, clientReadRates: high, deleteTaskQueueRate: HIGH },
-    ...(values.profile ? { workerNodeArgs: ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] } : {}),
+    workerNodeArgs: [...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : []), ...(values['worker-arg'] ?? [])],
   });
   const seed = async () => {
     await stack.emulator.control.reset();
@@ -439,12 +516,20 @@ async function ratio(temporal: BenchTemporal): Promise<void> {
     const withPool = values['no-pool'] !== true;
     if (withPool) poolRuns.push(await plainPool(stack.emulator.url, await seed(), window));
     const rows = await seed();
+    const killAfter = values['kill-after'] !== undefined ? Number(values['kill-after']) : undefined;
+    if (killAfter !== undefined && !(Number.isInteger(killAfter) && killAfter > 0 && killAfter < rows.length)) {
+      throw new Error(`--kill-after takes a whole number of deletes between 1 and ${rows.length - 1}, got ${values['kill-after']}`);
+    }
+    let kill: KillRecord | undefined;
+    // 100,000 items take some 20 minutes on this machine.
+    const timeoutMs = Math.max(900_000, items * 40);
+    const deadline = Date.now() + timeoutMs;
     const m = await runCleanupOn(temporal, stack, {
+      ...(killAfter !== undefined ? { during: async () => void (kill = await killWorkerAfter(stack, killAfter, deadline)) } : {}),
       rows,
       // The run's rates at their bound: quotas are off, the workflow is what is measured.
       limits: { rate: LIMIT_BOUNDS.maxRate, poolRate: LIMIT_BOUNDS.maxRate, window },
-      // 100,000 items take some 20 minutes on this machine.
-      timeoutMs: Math.max(900_000, items * 40),
+      timeoutMs,
     });
     const runDirectory = directoryUsage(stack.auditDir);
     if (withPool) poolRuns.push(await plainPool(stack.emulator.url, await seed(), window));
@@ -455,7 +540,9 @@ async function ratio(temporal: BenchTemporal): Promise<void> {
     const jobCpu = m.cpu.workerSeconds + (m.cpu.serverSeconds ?? NaN) + m.cpu.benchSeconds;
     const poolCpuMs = poolRuns.reduce((n, p) => n + (p.cpuSeconds * 1000) / p.items, 0) / poolRuns.length;
     const ms = (seconds: number) => f2((seconds * 1000) / items);
-    results.ratio = { items, window, job: { ...m, stats: undefined, deletes: m.stats.deletes.length }, pool: poolRuns, jobPerSecond, poolPerSecond, ratio: jobPerSecond / poolPerSecond, events };
+    const killed = kill ? killCost(kill, m) : undefined;
+    const workerPeakMb = Math.max(m.peakRss.workerMb, kill?.oldWorkerPeakMb ?? 0);
+    results.ratio = { items, window, job: { ...m, stats: undefined, deletes: m.stats.deletes.length }, pool: poolRuns, jobPerSecond, poolPerSecond, ratio: jobPerSecond / poolPerSecond, events, kill, killed };
     print(
       `Scenario 5: the job against a plain promise pool (${items} items, ${pools} pools, quotas off, window ${window})`,
       table(
@@ -468,10 +555,13 @@ async function ratio(temporal: BenchTemporal): Promise<void> {
       ) +
         `\n\n- ratio job / plain pool (mean of the two): **${f2(jobPerSecond / poolPerSecond)}**` +
         `\n- CPU per item: job ${ms(jobCpu)} ms (all three processes), plain pool ${f2(poolCpuMs)} ms` +
-        `\n- worker peak RSS ${f1(m.peakRss.workerMb)} MB; dev server peak RSS ${m.peakRss.serverMb !== undefined ? f1(m.peakRss.serverMb) : '-'} MB` +
+        (killed ? `\n- ${killed}` : '') +
+        `\n- worker peak RSS ${f1(workerPeakMb)} MB${kill ? ` (the killed worker ${f1(kill.oldWorkerPeakMb)}, the new one ${f1(m.peakRss.workerMb)})` : ''}; dev server peak RSS ${m.peakRss.serverMb !== undefined ? f1(m.peakRss.serverMb) : '-'} MB` +
         `\n- history events ${events} (${f2(events / items)} per item), ${m.chain.length} generations` +
         `\n- run directory (audit, plan, backups, intents, outcomes, manifest): ${runDirectory}` +
-        `\n- load average at the job's start ${m.load.start}`,
+        `\n- load average at the job's start ${m.load.start}` +
+        `\n\nThe worker's memory (MB; heap, external and arrayBuffers are its main thread's isolate, threadHeap the workflow thread's, rss the whole process):\n\n` +
+        memoryTable(m.memory),
     );
   } finally {
     await stack.close();

@@ -22,6 +22,7 @@ import type { RateSettings } from '../cognito/rate-limiter';
 import { cleanupWorkflow, type CleanupSummary } from '../workflows/cleanup';
 import { chainOf, cpuSeconds, useEmulatorCredentials, type BenchTemporal, type RunMeasurement, type RunOptions, writeRunInput } from './cleanup-harness';
 import type { BenchWorkerConfig } from './bench-worker';
+import { WORKER_ENV, WORKER_NODE_OPTIONS } from '../worker/heap';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 
@@ -80,10 +81,17 @@ export interface WorkerProcess {
   exited: Promise<number | null>;
 }
 
+/**
+ * A bench worker process, started as worker/main.ts is deployed: with
+ * WORKER_NODE_OPTIONS and WORKER_ENV (worker/heap.ts) unless `nodeArgs` name
+ * others (later options win: `--max-old-space-size=4096` measures an
+ * unbounded heap) or this process's environment sets MALLOC_ARENA_MAX itself.
+ */
 export function startWorkerProcess(config: BenchWorkerConfig, nodeArgs: string[] = []): WorkerProcess {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(REPO_ROOT, 'bench', 'bench-worker.ts')], {
+  const child = spawn(process.execPath, [...WORKER_NODE_OPTIONS, ...nodeArgs, '--import', 'tsx', path.join(REPO_ROOT, 'bench', 'bench-worker.ts')], {
     cwd: REPO_ROOT,
     env: {
+      ...WORKER_ENV,
       ...process.env,
       BENCH_WORKER: JSON.stringify(config),
       AWS_ACCESS_KEY_ID: DEFAULT_TEST_CREDENTIALS.accessKeyId,
@@ -121,6 +129,8 @@ export function startWorkerProcess(config: BenchWorkerConfig, nodeArgs: string[]
 
 export interface ProcessStack {
   emulator: RunningEmulator;
+  /** The worker processes' memory samples (bench/bench-worker.ts), one JSON line a second. */
+  memoryFile: string;
   taskQueue: string;
   tmpDir: string;
   auditDir: string;
@@ -140,6 +150,7 @@ export async function startProcessStack(
   const auditDir = path.join(tmpDir, 'audit');
   const taskQueue = `bench-${randomUUID()}`;
   const config: BenchWorkerConfig = {
+    memoryFile: path.join(tmpDir, 'worker-memory.jsonl'),
     address: temporal.server.address,
     namespace: temporal.server.namespace,
     taskQueue,
@@ -155,6 +166,7 @@ export async function startProcessStack(
   };
   const stack: ProcessStack = {
     emulator,
+    memoryFile: config.memoryFile!,
     taskQueue,
     tmpDir,
     auditDir,
@@ -195,6 +207,38 @@ export interface ProcessRunMeasurement extends Pick<RunMeasurement, 'workflowId'
   peakRss: { workerMb: number; serverMb?: number };
   /** The 1/5/15-minute load averages at the start and at the end. */
   load: { start: string; end: string };
+  /** The worker's memory over the run (MB), sampled every second in the worker process. */
+  memory: MemorySample[];
+}
+
+/** One sample of the worker's process.memoryUsage(), in MB; `at` in seconds from the run's start. */
+export interface MemorySample {
+  at: number;
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+  /** The workflow thread's isolate. */
+  threadHeapUsed: number;
+  threadHeapTotal: number;
+}
+
+/** The worker's memory samples between two moments (ms since the epoch), in MB. */
+export function memorySamples(file: string, from: number, to: number): MemorySample[] {
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  const mb = (bytes: number) => bytes / 2 ** 20;
+  return text
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => JSON.parse(line) as Record<keyof MemorySample, number>)
+    .filter((m) => m.at >= from && m.at <= to)
+    .map((m) => ({ at: (m.at - from) / 1000, rss: mb(m.rss), heapUsed: mb(m.heapUsed), heapTotal: mb(m.heapTotal), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers), threadHeapUsed: mb(m.threadHeapUsed ?? 0), threadHeapTotal: mb(m.threadHeapTotal ?? 0) }));
 }
 
 export async function runCleanupOn(temporal: BenchTemporal, stack: ProcessStack, run: ProcessRunOptions): Promise<ProcessRunMeasurement> {
@@ -255,6 +299,7 @@ export async function runCleanupOn(temporal: BenchTemporal, stack: ProcessStack,
     cpu,
     peakRss,
     load,
+    memory: memorySamples(stack.memoryFile, startedAt, endedAt),
   };
 }
 

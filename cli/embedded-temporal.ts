@@ -215,6 +215,8 @@ export async function startEmbeddedStack(options: {
           logFile: path.join(dir, 'temporal-server.log'),
           ...(uiPort === undefined ? {} : { uiPort }),
           ...(options.withWorker ? { onSpawn: prepare } : {}),
+          // Ctrl-C reaches the CLI alone: stop() ends the worker first, then the server.
+          ownProcessGroup: true,
         }),
     );
     writeLock(dir, {

@@ -30,6 +30,15 @@ export interface DevServerOptions {
   logFile?: string;
   /** Called once the process is spawned, before it serves: what the caller does meanwhile runs alongside the server's start. */
   onSpawn?: () => void;
+  /**
+   * A process group of its own, so a terminal's Ctrl-C reaches only its owner,
+   * which stops its worker first and then the server (the CLI's embedded
+   * server). In the owner's group, the server went down at the same moment as
+   * the worker was told to stop, and the worker's last reports (the activities
+   * it cancelled) were retried against it for up to 10 s before the CLI could
+   * exit. A server left by an owner that died is found by its database file.
+   */
+  ownProcessGroup?: boolean;
 }
 
 export interface DevServer {
@@ -110,7 +119,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
 
   const log = options.logFile ? openSync(options.logFile, 'a') : undefined;
   const logStart = log === undefined ? 0 : statSync(options.logFile!).size;
-  const child = spawn(temporalBinary(), args, { stdio: ['ignore', 'ignore', log ?? 'pipe'] });
+  const child = spawn(temporalBinary(), args, { stdio: ['ignore', 'ignore', log ?? 'pipe'], ...(options.ownProcessGroup ? { detached: true } : {}) });
   if (log !== undefined) closeSync(log);
   options.onSpawn?.();
   let stderr = '';

@@ -21,6 +21,7 @@ import { ACTIVITY_TIMEOUTS } from '../common/options';
 import type { JobMetrics } from './metrics';
 import { loadWorkflowBundle, type WorkflowBundle } from './workflow-bundle';
 import { setDeleteQueueLimit, type DeleteQueueLimit } from './delete-queue-limit';
+import { boundWorkflowThreadHeap, WORKER_HEAP } from './heap';
 
 export interface CleanupWorkerOptions {
   connection: NativeConnection;
@@ -88,6 +89,8 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
   const stopBoth = () => {
     for (const w of [worker, deleteWorker]) if (w?.getState() === 'RUNNING') w.shutdown();
   };
+  // The workflow thread's heap, whatever this process's own (worker/heap.ts).
+  boundWorkflowThreadHeap();
   try {
     worker = await Worker.create({
       connection: options.connection,
@@ -98,6 +101,7 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
       // deletes queue existed scheduled their deletes on this queue.
       activities,
       maxConcurrentActivityTaskExecutions: maxConcurrent,
+      maxCachedWorkflows: WORKER_HEAP.maxCachedWorkflows,
       ...WORKER_TUNING,
     });
     deleteQueueLimit = await setDeleteQueueLimit(options.connection, options.namespace, deleteTaskQueueFor(options.taskQueue), {

@@ -12,6 +12,7 @@ import { ConfigError, readWorkerConfig } from './config';
 import { createCleanupWorker } from './create-worker';
 import { coreLogLevel, createWorkerLogger, temporalSdkLogger } from './logger';
 import { JobMetrics, startMetricsServer, type MetricsServer } from './metrics';
+import { mainHeapLimit, WORKER_NODE_OPTIONS } from './heap';
 
 /** Set once the configuration is read: from then on, every line goes through it. */
 let log: Logger | undefined;
@@ -54,9 +55,11 @@ async function main(): Promise<void> {
     });
   }
   const running = worker.run();
+  const heap = mainHeapLimit();
   log.info(
     {
       node: process.version,
+      heapLimitMb: heap.limitMb,
       temporal: temporal.describe,
       taskQueue: config.temporal.taskQueue,
       deleteTaskQueue: worker.deleteWorker.options.taskQueue,
@@ -71,6 +74,13 @@ async function main(): Promise<void> {
     },
     'worker started',
   );
+  if (!heap.bounded) {
+    // V8 then lets garbage grow towards the limit: RSS of 0.6-1 GB where 300 MB do (worker/heap.ts).
+    log.warn(
+      { heapLimitMb: heap.limitMb },
+      `the worker's heap limit is ${heap.limitMb} MB: start it with node ${WORKER_NODE_OPTIONS.join(' ')} (as the Dockerfile and npm run worker do) to keep its memory flat`,
+    );
+  }
   if (worker.deleteQueueLimit.mode === 'queue-wide') {
     // Several Regions or accounts then share one limit, below one key's quota.
     log.warn(

@@ -1,6 +1,7 @@
 /** Runs the project's entry points (CLI, worker) as real child processes. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { WORKER_ENV, WORKER_NODE_OPTIONS } from '../../worker/heap';
 
 export const REPO_ROOT = path.join(__dirname, '..', '..');
 
@@ -60,9 +61,10 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv): StartedCli {
 
 export function startWorkerProcess(env: NodeJS.ProcessEnv): { child: ChildProcess; done: Promise<Finished> } {
   // `node --import tsx`, not the tsx wrapper: one process, so a SIGKILL really kills the worker.
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'worker', 'main.ts')], {
+  // Started as the Dockerfile starts it: with the worker's heap options and environment.
+  const child = spawn(process.execPath, [...WORKER_NODE_OPTIONS, '--import', 'tsx', path.join(REPO_ROOT, 'worker', 'main.ts')], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...WORKER_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return { child, done: finished(child) };
