@@ -27,18 +27,29 @@
  * calls in the key's window (runs share the budget fairly, each within its own
  * caps; a run that cannot use its share leaves it to the others), then, within
  * that run, the pool with the most calls waiting (the pool that will take
- * longest), then the call that waited longest. Nothing is reserved ahead: a new
- * rate, a new cap or a new call is taken into account at the next start.
+ * longest), then the call that waited longest. One exception: the pool whose
+ * waiting calls take longer at its own rate than all waiting calls take at the
+ * key's (a big pool among small ones: it decides how long the work takes) is
+ * not made to wait for the key's even spacing by another pool's start just
+ * before its turn; the key, which has time to spare, idles those few ms.
+ * Otherwise nothing is reserved ahead: a new rate, a new cap or a new call is
+ * taken into account at the next start.
  *
  * Congestion (another application uses part of the quota) versus noise (a few
  * TooManyRequests at random): the limiter watches the share of its own calls
  * throttled over the last few seconds. Above `throttleShare` (20%) it is
- * congestion: the key's rate is cut by `decrease` (to 80%), at most once per
- * `cutSpacingMs`; below, a throttled call is retried and the rate stays. After
- * `quietMs` without a cut the rate climbs back by one call per second each
- * second. Random throttling of 5% never reaches 20%; offering 9 calls a second
- * where 7 are left throttles 22% and is cut, so the rate settles where the
- * calls left to us are used.
+ * congestion, and the key's rate is cut, at most once per `cutSpacingMs`, to
+ * what Cognito was seen to leave us: for each throttled call, how many of our
+ * calls it had accepted in the second before (the most of these over the last
+ * few seconds: a random throttle may come when fewer were in the window). With
+ * nothing seen, the cut is by `decrease` (to 80%). Below 20%, a throttled call
+ * is retried and the rate stays. A refused call is not counted by Cognito, so
+ * it takes no place in the windows once it is back. While cut, the key's calls
+ * are spaced at the pool spacing (0.8), so a turn lost to a late timer is caught
+ * up within the window. After `quietMs` without a cut (`measuredQuietMs`, 10 s,
+ * after a cut to what was seen left) the rate climbs back by one call per
+ * second each second. Random throttling of 5% never reaches 20%; starting at
+ * 15/s where 7 are left throttles half the calls and is cut to 7 at once.
  *
  * The clock and its timers are injectable: tests run it on a fake clock.
  */
@@ -142,7 +153,16 @@ const HORIZON_MS = 100_000 + 1_000;
 const LATE_ARRIVAL_LIMIT_MS = 15_000;
 /** How late a timer may have fired and still have its start count from when it was due (for the spacing only). */
 const MAX_CATCH_UP_MS = 30;
-/** Round trips remembered for the typical (median) one. */
+/**
+ * Which of the recent round trips counts as typical: a fast one (the 10th
+ * percentile), not the median. A call whose slot frees when an earlier one's
+ * window ends is throttled if its trip out and the earlier one's trip back
+ * together are faster than "typical" by more than the guard; against the
+ * median that happened to about 1% of a big pool's calls (each a lost turn),
+ * against the 10th percentile it costs about 2 ms a window.
+ */
+const TYPICAL_TRIP_QUANTILE = 0.1;
+/** Round trips remembered for the typical one. */
 const ROUND_TRIPS_KEPT = 50;
 
 /** A sliding window: at most `slots` starts in any `ms`. */
@@ -188,8 +208,8 @@ interface Call {
 /**
  * Calls under one window, oldest start first. A call counts in the window from
  * the latest moment it can have reached Cognito, relative to the others: its
- * start, or, once it has finished, its end less a typical round trip (the
- * median of recent ones). Every call spends about a typical trip's outbound
+ * start, or, once it has finished, its end less a typical round trip (a
+ * fast one of the recent ones: TYPICAL_TRIP_QUANTILE). Every call spends about a typical trip's outbound
  * part on its way, so that part shifts all arrivals alike and costs nothing;
  * a call that took longer than typical may have been held up on its way by
  * the difference, and the call whose slot it frees waits as much longer. A
@@ -363,7 +383,7 @@ export class CognitoRateLimiter {
   private readonly guardMs: number;
   private readonly spacing: Required<SpacingSettings>;
   private readonly congestion: CongestionControl;
-  /** Recent round trips of calls that got an answer: their median is a typical trip to Cognito and back. */
+  /** Recent round trips of calls that got an answer: a fast one of them is a typical trip to Cognito and back. */
   private readonly roundTrips: number[] = [];
   private readonly keyLog = new CallLog();
   private readonly poolLogs = new Map<string, CallLog>();
@@ -585,7 +605,7 @@ export class CognitoRateLimiter {
   private typicalRoundTrip(): number | undefined {
     if (this.roundTrips.length === 0) return undefined;
     const sorted = [...this.roundTrips].sort((a, b) => a - b);
-    return sorted[(sorted.length - 1) >> 1];
+    return sorted[Math.floor((sorted.length - 1) * TYPICAL_TRIP_QUANTILE)];
   }
 
   /** A call came back: when it did (its window counts from then, less a typical trip), and whether it was throttled. */
