@@ -6,11 +6,12 @@
  * account's credentials, this run's share of the worker's budget. In a dry-run
  * it stops after the read and reports `would-delete`.
  *
- * Errors are classified in one place (cognito/errors.ts). Throttling, internal
- * and network errors are thrown as retryable ApplicationFailures with a
- * jittered backoff, so Temporal's retry policy runs every retry, each one
- * visible in the history and the audit; hard errors end the item as `failed`
- * at once.
+ * Errors are classified in one place (cognito/errors.ts). A throttled Delete
+ * is first tried again within the attempt, at the limiter's next turn for its
+ * pool (a few times, each in the audit); then throttling, internal and network
+ * errors are thrown as retryable ApplicationFailures with a jittered backoff,
+ * so Temporal's retry policy runs every further retry, each one visible in the
+ * history and the audit; hard errors end the item as `failed` at once.
  *
  * Retries are bounded by time, not by a small attempt count: the item gives up
  * once its deadline (counted from its first attempt) would pass before the next
