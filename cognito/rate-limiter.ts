@@ -337,19 +337,22 @@ class CongestionControl {
     if (now - this.lastCutAt < this.settings.cutSpacingMs) return false;
     const throttledShare = this.throttledShare();
     if (throttledShare === undefined || throttledShare <= this.settings.throttleShare) return false;
+    // Congestion: straight to what is left, the most calls Cognito took from us in a second before throttling one
+    // (a random throttle may come when fewer were in the window: the most, not the last). Cutting by steps of 80%
+    // took 4 cuts from 15/s to 7/s and went below it, losing seconds each time.
+    const left = this.seenLeft.length > 0 ? Math.max(...this.seenLeft.map((s) => s.calls)) : 0;
+    const current = Math.min(this.factor, 1);
+    // Throttled although no more of our calls were in Cognito's second than our rate is now: our rate is not
+    // what crowds it (several workers' calls dispatched together, say), and cutting it again would only spiral
+    // down (three workers each cut to 2/s of their 5). Nothing seen accepted at all: by steps, as before.
+    if (left >= 1 && left >= budget * current) return false;
     this.lastCutAt = now;
     // The outcomes before the cut describe the old rate, not the new one.
     this.outcomes = [];
-    const floor = this.settings.minFactor;
-    // Congestion: straight to what is left, the most calls Cognito took from us in a second before throttling one
-    // (a random throttle may come when fewer were in the window: the most, not the last). Halving by steps
-    // of 80% took 4 cuts from 15/s to 7/s and went below it, losing seconds each time.
-    const left = this.seenLeft.length > 0 ? Math.max(...this.seenLeft.map((s) => s.calls)) : 0;
-    const current = Math.min(this.factor, 1);
-    this.measured = left >= 1 && left < budget * current;
-    this.factor = Math.max(floor, this.measured ? left / budget : current * this.settings.decrease);
+    this.measured = left >= 1;
+    this.factor = Math.max(this.settings.minFactor, this.measured ? left / budget : current * this.settings.decrease);
     // A budget of a few calls per second cannot be cut below one call per second by rounding alone.
-    if (budget * this.factor < 1 && budget >= 1) this.factor = Math.max(floor, 1 / budget);
+    if (budget * this.factor < 1 && budget >= 1) this.factor = Math.max(this.settings.minFactor, 1 / budget);
     return true;
   }
 
@@ -621,6 +624,7 @@ export class CognitoRateLimiter {
       call.refused = true;
       const typical = this.typicalRoundTrip();
       const arrival = arrivalOf(call, typical);
+      // Cognito's second before this call reached it: how many of ours it had taken when it refused this one.
       acceptedBefore = this.keyLog.acceptedArrivals(arrival - 1000, arrival, typical);
     }
     this.congestion.record(throttled, now, this.budget.rate, acceptedBefore);

@@ -259,6 +259,45 @@ describe('CognitoRateLimiter on a fake clock', () => {
     expect((accepted.length - accepted.filter((at) => at < 2_000).length) / ((done - 2_000) / 1000)).toBeGreaterThanOrEqual(6.5);
   });
 
+  it('two workers sharing one account settle at its quota between them and use it', async () => {
+    // Two workers' limiters, each with the account's whole budget (10/s): Cognito takes 10 a second from both together.
+    const clock = new FakeClock();
+    const limiters = [0, 1].map(() => new CognitoRateLimiter({ rate: 10, poolRate: 10 }, { clock, guardMs: GUARD }));
+    const accepted: number[] = [];
+    const cognito = () =>
+      new Promise<void>((resolve, reject) =>
+        clock.setTimeout(() => {
+          const now = clock.now();
+          const ok = accepted.filter((at) => at > now - 1000).length < 10;
+          if (ok) accepted.push(now);
+          clock.setTimeout(() => (ok ? resolve() : throttled().catch(reject)), 50);
+        }, 50),
+      );
+    const untilAccepted = async (limiter: CognitoRateLimiter): Promise<void> => {
+      for (;;) {
+        try {
+          return await limiter.schedule('p', cognito);
+        } catch {
+          // throttled: again
+        }
+      }
+    };
+    const all = limiters.flatMap((limiter) => Array.from({ length: 200 }, () => untilAccepted(limiter)));
+    const rates: number[][] = [[], []];
+    for (let t = 0; t < 40_000; t += 100) {
+      await clock.advance(100);
+      limiters.forEach((limiter, i) => rates[i]!.push(limiter.currentRate()));
+    }
+    await clock.runAll();
+    await Promise.all(all);
+    // Each cut straight to its half of what Cognito takes, and probed from there (by steps of 80% they went to
+    // 5.7-5.9 and took 9.1 calls a second between them).
+    for (const r of rates) expect(Math.min(...r)).toBeGreaterThanOrEqual(5);
+    // Together they used the quota: 400 calls, at least 9.5 a second from the third second on.
+    expect(accepted).toHaveLength(400);
+    expect((400 - accepted.filter((at) => at < 2_000).length) / ((accepted[399]! - 2_000) / 1000)).toBeGreaterThanOrEqual(9.5);
+  });
+
   it('never cuts below an eighth of the budget', async () => {
     const { clock, limiter } = setup({ rate: 16, poolRate: 16 }, { quietMs: Number.POSITIVE_INFINITY });
     for (let round = 0; round < 20; round++) {
