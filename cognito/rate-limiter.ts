@@ -209,8 +209,8 @@ interface Call {
  * Calls under one window, oldest start first. A call counts in the window from
  * the latest moment it can have reached Cognito, relative to the others: its
  * start, or, once it has finished, its end less a typical round trip (a
- * fast one of the recent ones: TYPICAL_TRIP_QUANTILE). Every call spends about a typical trip's outbound
- * part on its way, so that part shifts all arrivals alike and costs nothing;
+ * fast one of the recent ones: TYPICAL_TRIP_QUANTILE). Every call spends about
+ * a typical trip's outbound part on its way, so that part shifts all arrivals alike and costs nothing;
  * a call that took longer than typical may have been held up on its way by
  * the difference, and the call whose slot it frees waits as much longer. A
  * call still on its way counts for as long as it is.
@@ -542,7 +542,7 @@ export class CognitoRateLimiter {
     const poolTurn = spacingOf(poolWindow, 1);
     let best: { waiting: Waiting; readyAt: number; used: number; backlog: number } | undefined;
     let wakeAt = Number.POSITIVE_INFINITY;
-    const candidates: { share: ShareState; userPoolId: string; queue: Waiting[]; head: Waiting; used: number; readyAt: number; turnAt: number }[] = [];
+    const candidates: { queue: Waiting[]; head: Waiting; used: number; readyAt: number; turnAt: number }[] = [];
     let critical: (typeof candidates)[number] | undefined;
     for (const share of this.shares.values()) {
       if (share.waiting === 0) continue;
@@ -564,7 +564,7 @@ export class CognitoRateLimiter {
           this.poolLogs.get(userPoolId)?.nextFree(poolWindow, now, poolTurn, typical) ?? now,
           sharePoolFree,
         );
-        const candidate = { share, userPoolId, queue, head, used, readyAt, turnAt };
+        const candidate = { queue, head, used, readyAt, turnAt };
         candidates.push(candidate);
         if (!critical || queue.length > critical.queue.length) critical = candidate;
       }
@@ -582,22 +582,20 @@ export class CognitoRateLimiter {
         : undefined;
     for (const candidate of candidates) {
       const { queue, head, used, readyAt } = candidate;
-      {
-        if (readyAt > now) {
-          wakeAt = Math.min(wakeAt, readyAt);
-          continue;
-        }
-        if (holdFor && candidate !== holdFor && now + keySpacing > holdFor.turnAt) {
-          wakeAt = Math.min(wakeAt, holdFor.turnAt);
-          continue;
-        }
-        if (
-          !best ||
-          used < best.used ||
-          (used === best.used && (queue.length > best.backlog || (queue.length === best.backlog && head.queuedAt < best.waiting.queuedAt)))
-        ) {
-          best = { waiting: head, readyAt, used, backlog: queue.length };
-        }
+      if (readyAt > now) {
+        wakeAt = Math.min(wakeAt, readyAt);
+        continue;
+      }
+      if (holdFor && candidate !== holdFor && now + keySpacing > holdFor.turnAt) {
+        wakeAt = Math.min(wakeAt, holdFor.turnAt);
+        continue;
+      }
+      if (
+        !best ||
+        used < best.used ||
+        (used === best.used && (queue.length > best.backlog || (queue.length === best.backlog && head.queuedAt < best.waiting.queuedAt)))
+      ) {
+        best = { waiting: head, readyAt, used, backlog: queue.length };
       }
     }
     if (best && best.readyAt <= now) return { start: best.waiting, due: best.readyAt };
