@@ -6,11 +6,12 @@
  * account's credentials, this run's share of the worker's budget. In a dry-run
  * it stops after the read and reports `would-delete`.
  *
- * Errors are classified in one place (cognito/errors.ts). Throttling, internal
- * and network errors are thrown as retryable ApplicationFailures with a
- * jittered backoff, so Temporal's retry policy runs every retry, each one
- * visible in the history and the audit; hard errors end the item as `failed`
- * at once.
+ * Errors are classified in one place (cognito/errors.ts). A throttled Delete
+ * is first tried again within the attempt, at the limiter's next turn for its
+ * pool (a few times, each in the audit); then throttling, internal and network
+ * errors are thrown as retryable ApplicationFailures with a jittered backoff,
+ * so Temporal's retry policy runs every further retry, each one visible in the
+ * history and the audit; hard errors end the item as `failed` at once.
  *
  * Retries are bounded by time, not by a small attempt count: the item gives up
  * once its deadline (counted from its first attempt) would pass before the next
@@ -89,6 +90,9 @@ export const AUDIT_UNAVAILABLE = FAILURE_TYPES.auditUnavailable;
 export function auditUnavailable(what: string, err: unknown): ApplicationFailure {
   return ApplicationFailure.nonRetryable(`cannot write ${what}: ${(err as Error)?.message ?? err}`, AUDIT_UNAVAILABLE);
 }
+
+/** Throttled Delete calls one attempt makes before it leaves the retry to Temporal's backoff. */
+const THROTTLED_CALLS_PER_ATTEMPT = 4;
 
 /** How often a running delete heartbeats: cheap (the SDK throttles the calls), and how a cancel reaches it. */
 const HEARTBEAT_EVERY_MS = 1_000;
@@ -245,18 +249,60 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
 
       let intentWritten = false;
       try {
-        const deleted = await deps.cognito.call(
-          'UserPoolResourceUpdate',
-          target,
-          async (client) => {
-            // The last moment to honour a pause: after this the Delete is sent and finished.
-            if (signal.aborted) throw cancelled();
-            await writeIntent(run, bindings, backup!, intentPath, earlierIntent);
-            intentWritten = true;
-            return client.send(new DeleteResourceServerCommand({ UserPoolId: item.userPoolId, Identifier: item.identifier }));
-          },
-          { ...calls, caps: rates },
-        );
+        const sendDelete = () =>
+          deps.cognito.call(
+            'UserPoolResourceUpdate',
+            target,
+            async (client) => {
+              // The last moment to honour a pause: after this the Delete is sent and finished.
+              if (signal.aborted) throw cancelled();
+              await writeIntent(run, bindings, backup!, intentPath, earlierIntent);
+              intentWritten = true;
+              return client.send(new DeleteResourceServerCommand({ UserPoolId: item.userPoolId, Identifier: item.identifier }));
+            },
+            { ...calls, caps: rates },
+          );
+        let deleted: Awaited<ReturnType<typeof sendDelete>> | undefined;
+        // A throttled Delete is tried again at the limiter's next turn for its pool, within this attempt: the
+        // limiter has already slowed down if it was congestion, and waiting out Temporal's backoff (1 s, 2 s, ...)
+        // left the items throttled last alone at the end of a run. Each throttled call has its own audit record;
+        // after a few in a row, or with --max-attempts (which counts attempts), Temporal retries as before.
+        for (let call = 1; deleted === undefined; call++) {
+          try {
+            deleted = await sendDelete();
+          } catch (err) {
+            const error = classifyCognitoError(err);
+            const triedMs = Date.now() - firstAttemptAt;
+            const again =
+              error.throttled &&
+              error.httpStatus !== undefined &&
+              !deleteMayHaveApplied(error) &&
+              call < THROTTLED_CALLS_PER_ATTEMPT &&
+              input.maxAttempts === undefined &&
+              triedMs < deadlineMs &&
+              !signal.aborted;
+            if (!again) throw err;
+            // Refused: nothing was deleted, so the intent no longer claims a possible delete (the next call writes its own).
+            if (intentWritten && !earlierIntent) await rm(intentPath, { force: true }).catch(() => undefined);
+            intentWritten = false;
+            deps.observer?.onThrottled('DeleteResourceServer');
+            note(
+              'warn',
+              {
+                operation: 'DeleteResourceServer',
+                errorCode: error.code,
+                errorMessage: error.message,
+                requestId: error.requestId,
+                httpStatus: error.httpStatus,
+                ...elapsed(),
+                outcome: 'retrying',
+                call,
+                nextRetryDelayMs: 0,
+              },
+              `DeleteResourceServer ${error.code}; retrying at the limiter's next turn`,
+            );
+          }
+        }
         const requestId = deleted.$metadata.requestId;
         let verified = 'verified absent after delete';
         if (verify) {

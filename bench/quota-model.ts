@@ -216,6 +216,13 @@ async function runScenario(temporal: BenchTemporal, scenario: Scenario): Promise
     const rows = userPools.flatMap((pool) => pool.resourceServers!.map((rs) => ({ userPoolId: pool.id, identifier: rs.identifier })));
     const m = await stack.runCleanup({ rows, limits: { rate: 15, poolRate: 5, window: 30 }, timeoutMs: spec.tStar * 4 * 1000 });
     if (process.env.BENCH_KEEP_AUDIT && m.summary?.auditFile) copyFileSync(m.summary.auditFile, `${process.env.BENCH_KEEP_AUDIT}/${scenario}-audit.jsonl`);
+    // Every accepted delete's time and pool, for working out where the time went (gaps, first and last deletes).
+    if (process.env.BENCH_KEEP_AUDIT) {
+      await writeFile(
+        `${process.env.BENCH_KEEP_AUDIT}/${scenario}-deletes.json`,
+        JSON.stringify({ startedAt: m.startedAt, endedAt: m.endedAt, deletes: m.stats.deletes, throttles: m.throttles }),
+      );
+    }
     return summarize(scenario, spec, m);
   } finally {
     await stack.close();

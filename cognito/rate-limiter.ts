@@ -27,18 +27,29 @@
  * calls in the key's window (runs share the budget fairly, each within its own
  * caps; a run that cannot use its share leaves it to the others), then, within
  * that run, the pool with the most calls waiting (the pool that will take
- * longest), then the call that waited longest. Nothing is reserved ahead: a new
- * rate, a new cap or a new call is taken into account at the next start.
+ * longest), then the call that waited longest. One exception: the pool whose
+ * waiting calls take longer at its own rate than all waiting calls take at the
+ * key's (a big pool among small ones: it decides how long the work takes) is
+ * not made to wait for the key's even spacing by another pool's start just
+ * before its turn; the key, which has time to spare, idles those few ms.
+ * Otherwise nothing is reserved ahead: a new rate, a new cap or a new call is
+ * taken into account at the next start.
  *
  * Congestion (another application uses part of the quota) versus noise (a few
  * TooManyRequests at random): the limiter watches the share of its own calls
  * throttled over the last few seconds. Above `throttleShare` (20%) it is
- * congestion: the key's rate is cut by `decrease` (to 80%), at most once per
- * `cutSpacingMs`; below, a throttled call is retried and the rate stays. After
- * `quietMs` without a cut the rate climbs back by one call per second each
- * second. Random throttling of 5% never reaches 20%; offering 9 calls a second
- * where 7 are left throttles 22% and is cut, so the rate settles where the
- * calls left to us are used.
+ * congestion, and the key's rate is cut, at most once per `cutSpacingMs`, to
+ * what Cognito was seen to leave us: for each throttled call, how many of our
+ * calls it had accepted in the second before (the most of these over the last
+ * few seconds: a random throttle may come when fewer were in the window). With
+ * nothing seen, the cut is by `decrease` (to 80%). Below 20%, a throttled call
+ * is retried and the rate stays. A refused call is not counted by Cognito, so
+ * it takes no place in the windows once it is back. While cut, the key's calls
+ * are spaced at the pool spacing (0.8), so a turn lost to a late timer is caught
+ * up within the window. After `quietMs` without a cut (`measuredQuietMs`, 10 s,
+ * after a cut to what was seen left) the rate climbs back by one call per
+ * second each second. Random throttling of 5% never reaches 20%; starting at
+ * 15/s where 7 are left throttles half the calls and is cut to 7 at once.
  *
  * The clock and its timers are injectable: tests run it on a fake clock.
  */
@@ -92,6 +103,8 @@ export interface CongestionSettings {
   cutSpacingMs: number;
   /** Climb back only after this long without a cut... */
   quietMs: number;
+  /** ...or this long after a cut to what Cognito was seen to leave us (a measure, not a guess: probed less often). */
+  measuredQuietMs: number;
   /** ...by this many calls per second, each second. */
   recoveryStep: number;
   /** Never below this share of the budget. */
@@ -105,6 +118,7 @@ export const DEFAULT_CONGESTION: CongestionSettings = {
   decrease: 0.8,
   cutSpacingMs: 1_000,
   quietMs: 3_000,
+  measuredQuietMs: 10_000,
   recoveryStep: 1,
   minFactor: 1 / 8,
 };
@@ -139,7 +153,16 @@ const HORIZON_MS = 100_000 + 1_000;
 const LATE_ARRIVAL_LIMIT_MS = 15_000;
 /** How late a timer may have fired and still have its start count from when it was due (for the spacing only). */
 const MAX_CATCH_UP_MS = 30;
-/** Round trips remembered for the typical (median) one. */
+/**
+ * Which of the recent round trips counts as typical: a fast one (the 10th
+ * percentile), not the median. A call whose slot frees when an earlier one's
+ * window ends is throttled if its trip out and the earlier one's trip back
+ * together are faster than "typical" by more than the guard; against the
+ * median that happened to about 1% of a big pool's calls (each a lost turn),
+ * against the 10th percentile it costs about 2 ms a window.
+ */
+const TYPICAL_TRIP_QUANTILE = 0.1;
+/** Round trips remembered for the typical one. */
 const ROUND_TRIPS_KEPT = 50;
 
 /** A sliding window: at most `slots` starts in any `ms`. */
@@ -175,14 +198,19 @@ interface Call {
    * nothing about how long a trip takes. They count until they end.
    */
   cold: boolean;
+  /**
+   * Came back throttled: Cognito did not count it (a refused call takes no
+   * place in its window), so it takes none in ours either once it is back.
+   */
+  refused?: boolean;
 }
 
 /**
  * Calls under one window, oldest start first. A call counts in the window from
  * the latest moment it can have reached Cognito, relative to the others: its
- * start, or, once it has finished, its end less a typical round trip (the
- * median of recent ones). Every call spends about a typical trip's outbound
- * part on its way, so that part shifts all arrivals alike and costs nothing;
+ * start, or, once it has finished, its end less a typical round trip (a
+ * fast one of the recent ones: TYPICAL_TRIP_QUANTILE). Every call spends about
+ * a typical trip's outbound part on its way, so that part shifts all arrivals alike and costs nothing;
  * a call that took longer than typical may have been held up on its way by
  * the difference, and the call whose slot it frees waits as much longer. A
  * call still on its way counts for as long as it is.
@@ -209,14 +237,27 @@ class CallLog {
     for (let i = this.calls.length - 1; i >= this.head; i--) {
       const call = this.calls[i]!;
       if (call.start <= since - LATE_ARRIVAL_LIMIT_MS) break;
-      const arrival =
-        call.end === undefined ? Number.POSITIVE_INFINITY : call.cold ? call.end : Math.max(call.start, call.end - (typicalRoundTrip ?? call.end - call.start));
+      if (call.refused) continue;
+      const arrival = arrivalOf(call, typicalRoundTrip);
       if (arrival > since) arrivals.push(arrival);
     }
     if (arrivals.length < window.slots) return Math.max(now, last);
     // The window has room once the slots-th latest arrival leaves it.
     arrivals.sort((a, b) => b - a);
     return Math.max(now, arrivals[window.slots - 1]! + window.ms, last);
+  }
+
+  /** Calls that came back accepted and reached Cognito (as counted above) in (from, to]. */
+  acceptedArrivals(from: number, to: number, typicalRoundTrip: number | undefined): number {
+    let n = 0;
+    for (let i = this.calls.length - 1; i >= this.head; i--) {
+      const call = this.calls[i]!;
+      if (call.start <= from - LATE_ARRIVAL_LIMIT_MS) break;
+      if (call.end === undefined || call.refused) continue;
+      const arrival = arrivalOf(call, typicalRoundTrip);
+      if (arrival > from && arrival <= to) n++;
+    }
+    return n;
   }
 
   /** Starts in the last `ms`. */
@@ -245,6 +286,13 @@ class CallLog {
   }
 }
 
+/** The latest moment a finished call can have reached Cognito, relative to the others (see CallLog); infinite while on its way. */
+function arrivalOf(call: Call, typicalRoundTrip: number | undefined): number {
+  if (call.end === undefined) return Number.POSITIVE_INFINITY;
+  if (call.cold) return call.end;
+  return Math.max(call.start, call.end - (typicalRoundTrip ?? call.end - call.start));
+}
+
 interface Waiting {
   share: string;
   userPoolId: string;
@@ -267,31 +315,50 @@ class CongestionControl {
   /** Multiplier on the budget's rate. */
   factor = 1;
   private outcomes: { at: number; throttled: boolean }[] = [];
+  /** For each recent throttled call: how many of our calls Cognito had accepted in the second before it. */
+  private seenLeft: { at: number; calls: number }[] = [];
   private lastCutAt = Number.NEGATIVE_INFINITY;
+  /** The last cut went to what Cognito was seen to leave us. */
+  private measured = false;
   private lastRecoveryAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly settings: CongestionSettings) {}
 
-  /** Records an outcome; true when the factor changed. */
-  record(throttled: boolean, now: number, budget: number): boolean {
+  /**
+   * Records an outcome; true when the factor changed. `acceptedBefore`, for a
+   * throttled call: how many of our calls Cognito had accepted in the second
+   * before it arrived. When the quota is shared, that is what is left to us.
+   */
+  record(throttled: boolean, now: number, budget: number, acceptedBefore?: number): boolean {
     this.outcomes.push({ at: now, throttled });
     while (this.outcomes.length > 0 && this.outcomes[0]!.at <= now - this.settings.observeMs) this.outcomes.shift();
+    if (throttled && acceptedBefore !== undefined) this.seenLeft.push({ at: now, calls: acceptedBefore });
+    while (this.seenLeft.length > 0 && this.seenLeft[0]!.at <= now - this.settings.observeMs) this.seenLeft.shift();
     if (now - this.lastCutAt < this.settings.cutSpacingMs) return false;
     const throttledShare = this.throttledShare();
     if (throttledShare === undefined || throttledShare <= this.settings.throttleShare) return false;
+    // Congestion: straight to what is left, the most calls Cognito took from us in a second before throttling one
+    // (a random throttle may come when fewer were in the window: the most, not the last). Cutting by steps of 80%
+    // took 4 cuts from 15/s to 7/s and went below it, losing seconds each time.
+    const left = this.seenLeft.length > 0 ? Math.max(...this.seenLeft.map((s) => s.calls)) : 0;
+    const current = Math.min(this.factor, 1);
+    // Throttled although no more of our calls were in Cognito's second than our rate is now: our rate is not
+    // what crowds it (several workers' calls dispatched together, say), and cutting it again would only spiral
+    // down (three workers each cut to 2/s of their 5). Nothing seen accepted at all: by steps, as before.
+    if (left >= 1 && left >= budget * current) return false;
     this.lastCutAt = now;
     // The outcomes before the cut describe the old rate, not the new one.
     this.outcomes = [];
-    const floor = this.settings.minFactor;
-    this.factor = Math.max(floor, Math.min(this.factor, 1) * this.settings.decrease);
+    this.measured = left >= 1;
+    this.factor = Math.max(this.settings.minFactor, this.measured ? left / budget : current * this.settings.decrease);
     // A budget of a few calls per second cannot be cut below one call per second by rounding alone.
-    if (budget * this.factor < 1 && budget >= 1) this.factor = Math.max(floor, 1 / budget);
+    if (budget * this.factor < 1 && budget >= 1) this.factor = Math.max(this.settings.minFactor, 1 / budget);
     return true;
   }
 
   /** Called as time passes; true when the factor changed. */
   recover(now: number, budget: number): boolean {
-    if (this.factor >= 1 || now - this.lastCutAt < this.settings.quietMs || now - this.lastRecoveryAt < 1_000) return false;
+    if (this.factor >= 1 || now - this.lastCutAt < this.quietMs() || now - this.lastRecoveryAt < 1_000) return false;
     this.lastRecoveryAt = now;
     this.factor = Math.min(1, this.factor + this.settings.recoveryStep / budget);
     return true;
@@ -300,7 +367,11 @@ class CongestionControl {
   /** When recover() may next change something, or undefined. */
   nextRecoveryAt(): number | undefined {
     if (this.factor >= 1) return undefined;
-    return Math.max(this.lastCutAt + this.settings.quietMs, this.lastRecoveryAt + 1_000);
+    return Math.max(this.lastCutAt + this.quietMs(), this.lastRecoveryAt + 1_000);
+  }
+
+  private quietMs(): number {
+    return this.measured ? this.settings.measuredQuietMs : this.settings.quietMs;
   }
 
   throttledShare(): number | undefined {
@@ -315,7 +386,7 @@ export class CognitoRateLimiter {
   private readonly guardMs: number;
   private readonly spacing: Required<SpacingSettings>;
   private readonly congestion: CongestionControl;
-  /** Recent round trips of calls that got an answer: their median is a typical trip to Cognito and back. */
+  /** Recent round trips of calls that got an answer: a fast one of them is a typical trip to Cognito and back. */
   private readonly roundTrips: number[] = [];
   private readonly keyLog = new CallLog();
   private readonly poolLogs = new Map<string, CallLog>();
@@ -460,12 +531,19 @@ export class CognitoRateLimiter {
   private pick(now: number): { start?: Waiting; due?: number; wakeAt?: number } {
     const typical = this.typicalRoundTrip();
     const keyWindow = windowOf(this.currentRate(), this.guardMs);
-    const keySpacing = spacingOf(keyWindow, this.spacing.key);
+    // Below the budget (congestion), the key is held by its window like a pool: spaced a little closer, so that a
+    // turn lost to a late timer is caught up within the window (on a fake clock with timers 0-7 ms late: 6.8 of the
+    // 7 calls/s left at the full spacing, 6.9 at 0.8).
+    const keySpacing = spacingOf(keyWindow, this.congestion.factor < 1 ? Math.min(this.spacing.key, this.spacing.pool) : this.spacing.key);
     const keyFree = this.keyLog.nextFree(keyWindow, now, keySpacing, typical);
+    const keyFreeUnspaced = this.keyLog.nextFree(keyWindow, now, 0, typical);
     const poolWindow = windowOf(this.budget.poolRate, this.guardMs);
     const poolSpacing = spacingOf(poolWindow, this.spacing.pool);
+    const poolTurn = spacingOf(poolWindow, 1);
     let best: { waiting: Waiting; readyAt: number; used: number; backlog: number } | undefined;
     let wakeAt = Number.POSITIVE_INFINITY;
+    const candidates: { queue: Waiting[]; head: Waiting; used: number; readyAt: number; turnAt: number }[] = [];
+    let critical: (typeof candidates)[number] | undefined;
     for (const share of this.shares.values()) {
       if (share.waiting === 0) continue;
       const shareFree = share.caps.rate !== undefined ? share.log.nextFree(windowOf(share.caps.rate, this.guardMs), now, 0, typical) : now;
@@ -479,17 +557,45 @@ export class CognitoRateLimiter {
             ? share.poolLogs.get(userPoolId)?.nextFree(windowOf(share.caps.poolRate, this.guardMs), now, 0, typical) ?? now
             : now;
         const readyAt = Math.max(keyFree, shareFree, poolFree, sharePoolFree);
-        if (readyAt > now) {
-          wakeAt = Math.min(wakeAt, readyAt);
-          continue;
-        }
-        if (
-          !best ||
-          used < best.used ||
-          (used === best.used && (queue.length > best.backlog || (queue.length === best.backlog && head.queuedAt < best.waiting.queuedAt)))
-        ) {
-          best = { waiting: head, readyAt, used, backlog: queue.length };
-        }
+        // Its next turn on schedule (a window's even spacing after its last start, not the closer catch-up spacing).
+        const turnAt = Math.max(
+          keyFreeUnspaced,
+          shareFree,
+          this.poolLogs.get(userPoolId)?.nextFree(poolWindow, now, poolTurn, typical) ?? now,
+          sharePoolFree,
+        );
+        const candidate = { queue, head, used, readyAt, turnAt };
+        candidates.push(candidate);
+        if (!critical || queue.length > critical.queue.length) critical = candidate;
+      }
+    }
+    // The pool whose queue takes longer at its own rate than all that waits takes at the key's: its turns
+    // decide how long the work takes. No other call starts in the key's spacing before its next turn: a
+    // turn it loses to the key's even spacing is lost for good (up to 67 ms a turn at 15/s: the big pool
+    // got 4.8 of its 5/s), whereas the key, which has time to spare, only idles those few ms.
+    const holdFor =
+      critical &&
+      critical.queue.length > poolWindow.slots &&
+      critical.queue.length / this.budget.poolRate > this.waiting() / this.currentRate() &&
+      critical.turnAt > now
+        ? critical
+        : undefined;
+    for (const candidate of candidates) {
+      const { queue, head, used, readyAt } = candidate;
+      if (readyAt > now) {
+        wakeAt = Math.min(wakeAt, readyAt);
+        continue;
+      }
+      if (holdFor && candidate !== holdFor && now + keySpacing > holdFor.turnAt) {
+        wakeAt = Math.min(wakeAt, holdFor.turnAt);
+        continue;
+      }
+      if (
+        !best ||
+        used < best.used ||
+        (used === best.used && (queue.length > best.backlog || (queue.length === best.backlog && head.queuedAt < best.waiting.queuedAt)))
+      ) {
+        best = { waiting: head, readyAt, used, backlog: queue.length };
       }
     }
     if (best && best.readyAt <= now) return { start: best.waiting, due: best.readyAt };
@@ -500,7 +606,7 @@ export class CognitoRateLimiter {
   private typicalRoundTrip(): number | undefined {
     if (this.roundTrips.length === 0) return undefined;
     const sorted = [...this.roundTrips].sort((a, b) => a - b);
-    return sorted[(sorted.length - 1) >> 1];
+    return sorted[Math.floor((sorted.length - 1) * TYPICAL_TRIP_QUANTILE)];
   }
 
   /** A call came back: when it did (its window counts from then, less a typical trip), and whether it was throttled. */
@@ -511,7 +617,15 @@ export class CognitoRateLimiter {
       this.roundTrips.push(now - call.start);
       if (this.roundTrips.length > ROUND_TRIPS_KEPT) this.roundTrips.shift();
     }
-    this.congestion.record(throttled, now, this.budget.rate);
+    let acceptedBefore: number | undefined;
+    if (throttled) {
+      call.refused = true;
+      const typical = this.typicalRoundTrip();
+      const arrival = arrivalOf(call, typical);
+      // Cognito's second before this call reached it: how many of ours it had taken when it refused this one.
+      acceptedBefore = this.keyLog.acceptedArrivals(arrival - 1000, arrival, typical);
+    }
+    this.congestion.record(throttled, now, this.budget.rate, acceptedBefore);
     // A call that came back may free a slot (a call on its way holds one).
     this.pump();
   }
