@@ -30,8 +30,7 @@ describe('every item is recorded once, whatever stops the run', () => {
   });
   afterAll(() => env?.close());
   beforeEach(async () => {
-    await env.emulator.control.reset();
-    await env.emulator.control.setConfig({ quotas: false, policies: {}, faults: { operations: {}, failNext: [] } });
+    await env.resetEmulator();
   });
 
   it('cancel: the items of plan pages never read get their outcome records too', async () => {

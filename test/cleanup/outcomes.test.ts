@@ -29,8 +29,7 @@ describe('cleanup job outcomes', () => {
   afterAll(() => env?.close());
   beforeEach(async () => {
     env.starts.length = 0;
-    await env.emulator.control.reset();
-    await env.emulator.control.setConfig({ quotas: false, policies: {}, faults: { operations: {}, failNext: [] } });
+    await env.resetEmulator();
   });
 
   it('deletes every listed server across several pools, within the configured rates, and records it all', async () => {

@@ -21,8 +21,7 @@ describe('pools that do not exist', () => {
   });
   afterAll(() => env?.close());
   beforeEach(async () => {
-    await env.emulator.control.reset();
-    await env.emulator.control.setConfig({ quotas: false, policies: {}, faults: { operations: {}, failNext: [] } });
+    await env.resetEmulator();
   });
 
   // A pool of another Region (the case) and a pool that exists nowhere.

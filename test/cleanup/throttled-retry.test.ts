@@ -17,8 +17,7 @@ describe('a throttled delete', () => {
   });
   afterAll(() => env?.close());
   beforeEach(async () => {
-    await env.emulator.control.reset();
-    await env.emulator.control.setConfig({ quotas: false, faults: { operations: {}, failNext: [] } });
+    await env.resetEmulator();
   });
 
   it("is tried again in the same attempt at the limiter's next turn, each throttled call audited", async () => {

@@ -33,6 +33,8 @@ export interface CleanupEnv {
   inputFile(name: string, content: string): Promise<CleanupInput['source']>;
   start(input: Omit<CleanupInput, 'auditDir'>, workflowId?: string): ReturnType<Client['workflow']['start']>;
   run(input: Omit<CleanupInput, 'auditDir'>, workflowId?: string): Promise<CleanupSummary>;
+  /** Empties the emulator and turns its quotas, policies and faults off: a clean slate between tests. */
+  resetEmulator(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -99,6 +101,10 @@ export async function startCleanupEnv(
     async run(input, workflowId) {
       const handle = await env.start(input, workflowId);
       return handle.result();
+    },
+    async resetEmulator() {
+      await emulator.control.reset();
+      await emulator.control.setConfig({ quotas: false, policies: {}, faults: { operations: {}, failNext: [] } });
     },
     async close() {
       await Promise.all([worker.shutdown(), deleteWorker.shutdown()]);
