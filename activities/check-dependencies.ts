@@ -30,9 +30,7 @@
  * calls waiting in the limiter and ends the activity within a call's time,
  * where it used to go on through every pool first.
  */
-import { createWriteStream } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
-import { once } from 'node:events';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
@@ -44,7 +42,7 @@ import {
 import { accountOf, poolKey, type CleanupItem, type FileRef, type MissingPool, type RunContext, type UnreachablePool } from '../common/types';
 import { planItems, writePlanFile } from '../common/plan-file';
 import { dependencyCheckFile } from '../common/run-files';
-import { writeFileAtomically } from '../common/files';
+import { LineFile, writeFileAtomically } from '../common/files';
 import { csvField } from '../common/csv';
 import { classifyCognitoError } from '../cognito/errors';
 import type { CognitoAccess, CognitoTarget } from '../cognito/access';
@@ -311,34 +309,23 @@ function cancelled(signal: AbortSignal): Error {
 class InUseReport {
   count = 0;
   readonly sample: DependencyCheckResult['sample'] = [];
-  private out: ReturnType<typeof createWriteStream> | undefined;
-  private error: unknown;
+  private out: LineFile | undefined;
 
   constructor(private readonly file: string) {}
 
   async add(item: CleanupItem & { inUseBy: string[] }): Promise<void> {
-    if (this.error) throw this.error;
     if (!this.out) {
-      // A stream's 'error' (a full disk) must reach the activity, never crash the worker.
-      this.out = createWriteStream(this.file).on('error', (err) => void (this.error ??= err));
-      this.out.write(['userPoolId', 'identifier', 'clients'].map(csvField).join(',') + '\n');
+      this.out = new LineFile(this.file);
+      await this.out.write(['userPoolId', 'identifier', 'clients'].map(csvField).join(',') + '\n');
     }
     this.count += 1;
     if (this.sample.length < 10) this.sample.push({ userPoolId: item.userPoolId, identifier: item.identifier, clients: item.inUseBy });
-    const line = [item.userPoolId, item.identifier, item.inUseBy.join('; ')].map(csvField).join(',') + '\n';
-    if (!this.out.write(line) && !this.out.closed) await Promise.race([once(this.out, 'drain'), once(this.out, 'close')]);
+    await this.out.write([item.userPoolId, item.identifier, item.inUseBy.join('; ')].map(csvField).join(',') + '\n');
   }
 
   /** Ends the file; a retry that finds no item in use removes one an earlier attempt left. */
   async close(): Promise<void> {
-    if (!this.out) {
-      await rm(this.file, { force: true });
-      return;
-    }
-    if (!this.out.closed) {
-      this.out.end();
-      await Promise.race([once(this.out, 'finish'), once(this.out, 'close')]);
-    }
-    if (this.error) throw this.error;
+    if (this.out) await this.out.close();
+    else await rm(this.file, { force: true });
   }
 }

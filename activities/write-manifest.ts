@@ -12,10 +12,8 @@
  * A file the disk refuses (full, read-only) fails it with AuditUnavailable:
  * the workflow pauses with the reason and writes the manifest after resume.
  */
-import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { once } from 'node:events';
 import { Context } from '@temporalio/activity';
 import type { FileRef, ItemResult, OutcomeCounts } from '../common/types';
 import { emptyCounts, OUTCOMES } from '../common/types';
@@ -24,7 +22,7 @@ import { runFiles } from '../common/run-files';
 import { csvField } from '../common/csv';
 import { ACCOUNT_ID_COLUMNS } from '../common/input-reader';
 import { readBackup } from './record-outcomes';
-import { writeFileAtomically } from '../common/files';
+import { LineFile, writeFileAtomically } from '../common/files';
 import { isWriteUnavailable } from './audit-log';
 import { auditUnavailable } from './delete-resource-server';
 
@@ -83,39 +81,37 @@ async function writeAll(request: WriteManifestRequest): Promise<ManifestResult> 
   const counts = emptyCounts();
   const header = [...RESULT_COLUMNS, ...extraColumns];
   const outputFiles: Record<string, string> = {};
-  const writers = new Map<string, ReturnType<typeof createWriteStream>>();
-  // A stream's 'error' (a full disk) must reach this activity, never crash the worker.
-  let writeError: unknown;
-  const open = (file: string) => createWriteStream(file).on('error', (err) => void (writeError ??= err));
+  const writers = new Map<string, LineFile>();
   for (const outcome of OUTCOMES) {
     const file = path.join(files.manifestDir, `${outcome}.csv`);
     outputFiles[outcome] = file;
-    const writer = open(file);
-    writer.write(header.map(csvField).join(',') + '\n');
+    const writer = new LineFile(file);
+    await writer.write(header.map(csvField).join(',') + '\n');
     writers.set(outcome, writer);
   }
-  const backups = open(files.backupsJsonl);
+  const backups = new LineFile(files.backupsJsonl);
   let total = 0;
   let missing = 0;
-  for await (const { result, recorded } of itemResults(request)) {
-    if (total % 1_000 === 0) context.heartbeat({ written: total });
-    if (writeError) throw writeError;
-    total += 1;
-    if (!recorded) missing += 1;
-    counts[result.outcome] += 1;
-    await written(writers.get(result.outcome)!, csvRow(header, result) + '\n');
-    if (result.outcome === 'deleted') {
-      const backup = await readBackup(request.runDir, result);
-      if (backup) await written(backups, JSON.stringify(backup) + '\n');
+  let finished = false;
+  try {
+    for await (const { result, recorded } of itemResults(request)) {
+      if (total % 1_000 === 0) context.heartbeat({ written: total });
+      total += 1;
+      if (!recorded) missing += 1;
+      counts[result.outcome] += 1;
+      await writers.get(result.outcome)!.write(csvRow(header, result) + '\n');
+      if (result.outcome === 'deleted') {
+        const backup = await readBackup(request.runDir, result);
+        if (backup) await backups.write(JSON.stringify(backup) + '\n');
+      }
     }
+    finished = true;
+  } finally {
+    // Every file ended, also after an error (which stays the one thrown); else the first error closing one.
+    const closed = await Promise.allSettled([...writers.values(), backups].map((w) => w.close()));
+    const failure = closed.find((c) => c.status === 'rejected');
+    if (finished && failure) throw failure.reason;
   }
-  for (const writer of [...writers.values(), backups]) {
-    if (!writer.closed) {
-      writer.end();
-      await Promise.race([once(writer, 'finish'), once(writer, 'close')]);
-    }
-  }
-  if (writeError) throw writeError;
   outputFiles.backups = files.backupsJsonl;
 
   const summary = {
@@ -138,11 +134,6 @@ async function writeAll(request: WriteManifestRequest): Promise<ManifestResult> 
     auditFile: files.audit,
     files: outputFiles,
   };
-}
-
-/** Writes a line, waiting while the stream's buffer is full (a slow disk must not pile up the whole manifest in memory). */
-async function written(stream: ReturnType<typeof createWriteStream>, line: string): Promise<void> {
-  if (!stream.write(line) && !stream.closed) await Promise.race([once(stream, 'drain'), once(stream, 'close')]);
 }
 
 function key(item: { userPoolId: string; identifier: string }): string {

@@ -31,7 +31,8 @@ import { once } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { startEmulator, DEFAULT_TEST_CREDENTIALS, type RunningEmulator } from '../emulator';
+import { startEmulator, type RunningEmulator } from '../emulator';
+import { laptopEnvironment } from './laptop-env';
 import { devServersOn } from '../common/temporal-dev-server';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
@@ -106,16 +107,7 @@ interface Try {
 
 async function oneTry(emulator: RunningEmulator, dir: string, input: string, index: number): Promise<Try> {
   const dataDir = path.join(dir, `data-${index}`);
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    COGNITO_ENDPOINT: emulator.url,
-    AWS_ACCESS_KEY_ID: DEFAULT_TEST_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: DEFAULT_TEST_CREDENTIALS.secretAccessKey,
-    RS_CLEANUP_DATA_DIR: dataDir,
-    RS_CLEANUP_PROTECTED: '',
-    RS_CLEANUP_PROTECTED_FILE: '',
-  };
-  for (const name of ['TEMPORAL_ADDRESS', 'TEMPORAL_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) delete env[name];
+  const env = laptopEnvironment(emulator.url, dataDir);
   await emulator.control.resetStats();
   const load = loadAverage();
   const started = performance.now();

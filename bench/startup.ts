@@ -31,7 +31,8 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startEmulator, DEFAULT_TEST_CREDENTIALS } from '../emulator';
+import { startEmulator } from '../emulator';
+import { laptopEnvironment } from './laptop-env';
 import { devServersOn } from '../common/temporal-dev-server';
 
 const ITEMS = 10;
@@ -149,19 +150,7 @@ async function main(): Promise<void> {
   if (args.parts) return parts(args);
   const emulator = await startEmulator({ port: 0, quotas: false });
   const dir = await mkdtemp(path.join(os.tmpdir(), 'rs-cleanup-bench-startup-'));
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    COGNITO_ENDPOINT: emulator.url,
-    AWS_ACCESS_KEY_ID: DEFAULT_TEST_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: DEFAULT_TEST_CREDENTIALS.secretAccessKey,
-    RS_CLEANUP_DATA_DIR: path.join(dir, 'data'),
-    RS_CLEANUP_PROTECTED: '',
-    RS_CLEANUP_PROTECTED_FILE: '',
-  };
-  delete env.TEMPORAL_ADDRESS;
-  delete env.TEMPORAL_PROFILE;
-  delete env.AWS_SESSION_TOKEN;
-  delete env.AWS_PROFILE;
+  const env = laptopEnvironment(emulator.url, path.join(dir, 'data'));
   console.log(`bench/startup: ${args.repo}, node ${process.version}, ${os.cpus().length} cores, ${args.runs} run(s) after one warm-up`);
   try {
     let lastWorkflowId = '';

@@ -1,5 +1,6 @@
 /** Small file helpers shared by the activities and the CLI. */
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, renameSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
 import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SharedSync } from './shared-sync';
@@ -74,5 +75,34 @@ async function syncDirectory(directory: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * A file written a line at a time: waits while the stream's buffer is full (a
+ * slow disk must not pile a whole manifest up in memory), and keeps a stream
+ * error (a full disk) for the writer to throw, never an 'error' event that
+ * would crash the worker.
+ */
+export class LineFile {
+  private readonly out: WriteStream;
+  private error: unknown;
+
+  constructor(readonly file: string) {
+    this.out = createWriteStream(file).on('error', (err) => void (this.error ??= err));
+  }
+
+  async write(line: string): Promise<void> {
+    if (this.error) throw this.error;
+    if (!this.out.write(line) && !this.out.closed) await Promise.race([once(this.out, 'drain'), once(this.out, 'close')]);
+  }
+
+  /** Ends the file; throws what went wrong while writing it. */
+  async close(): Promise<void> {
+    if (!this.out.closed) {
+      this.out.end();
+      await Promise.race([once(this.out, 'finish'), once(this.out, 'close')]);
+    }
+    if (this.error) throw this.error;
   }
 }

@@ -21,7 +21,8 @@ import { CognitoAccess } from '../../cognito/access';
 import type { RateSettings } from '../../cognito/rate-limiter';
 import { planItems, writePlanFile } from '../../common/plan-file';
 import type { CleanupItem, RunContext } from '../../common/types';
-import { DEFAULT_TEST_CREDENTIALS, startEmulator, type RunningEmulator } from '../../emulator';
+import { startEmulator, type RunningEmulator } from '../../emulator';
+import { useEmulatorCredentials } from '../helpers/cleanup-env';
 import { waitFor } from '../helpers/wait-for';
 
 describe('checkDependencies over many pools', () => {
@@ -29,10 +30,7 @@ describe('checkDependencies over many pools', () => {
   let tempDir: string;
   let runs = 0;
   beforeAll(async () => {
-    process.env.AWS_ACCESS_KEY_ID = DEFAULT_TEST_CREDENTIALS.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = DEFAULT_TEST_CREDENTIALS.secretAccessKey;
-    delete process.env.AWS_SESSION_TOKEN;
-    delete process.env.AWS_PROFILE;
+    useEmulatorCredentials();
     emulator = await startEmulator({ quotas: false });
     tempDir = await fs.mkdtemp(path.join(os.tmpdir(), 'rs-cleanup-depcheck-'));
   });

@@ -9,7 +9,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CognitoAccess } from '../../cognito/access';
 import { ResourceServerReader } from '../../cognito/server-reader';
-import { DEFAULT_TEST_CREDENTIALS, startEmulator, type RunningEmulator } from '../../emulator';
+import { startEmulator, type RunningEmulator } from '../../emulator';
+import { useEmulatorCredentials } from '../helpers/cleanup-env';
 
 const POOL = 'us-east-1_Listed';
 const SERVERS = 120; // three pages of 50
@@ -18,10 +19,7 @@ describe('ResourceServerReader', () => {
   let emulator: RunningEmulator;
   let cognito: CognitoAccess;
   beforeAll(async () => {
-    process.env.AWS_ACCESS_KEY_ID = DEFAULT_TEST_CREDENTIALS.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = DEFAULT_TEST_CREDENTIALS.secretAccessKey;
-    delete process.env.AWS_SESSION_TOKEN;
-    delete process.env.AWS_PROFILE;
+    useEmulatorCredentials();
     emulator = await startEmulator({ maxResourceServersPerPool: SERVERS });
     const slow = { rate: 20, poolRate: 0.01 }; // one read of the pool per 100 s
     cognito = new CognitoAccess({
