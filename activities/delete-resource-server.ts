@@ -44,7 +44,7 @@ import {
 import { FAILURE_TYPES, accountOf, type CleanupItem, type ItemResult, type Outcome, type ResourceServerBackup, type RunContext } from '../common/types';
 import { backupFile, intentFile } from '../common/run-files';
 import { auditLogger, isWriteUnavailable, writeDurably } from './audit-log';
-import { readBackup } from './record-outcomes';
+import { readBackup, readJournalItem } from './batch-journal';
 import { classifyCognitoError, deleteMayHaveApplied, type ClassifiedError } from '../cognito/errors';
 import { retryDelayMs } from '../cognito/retry';
 import { createFileDurably, writeFileAtomically } from '../common/files';
@@ -63,6 +63,18 @@ export interface DeleteResourceServerInput {
   deadlineMs?: number;
   /** An optional cap on attempts; none by default (the deadline bounds retries). */
   maxAttempts?: number;
+  /** Set when the item's first attempts ran in a shared task (activities/delete-resource-servers.ts): what they left. */
+  earlier?: EarlierAttempts;
+}
+
+/** What an item's attempts in a shared task leave to the task of its own that retries it. */
+export interface EarlierAttempts {
+  attempts: number;
+  firstAttemptAt: number;
+  /** One of them sent (or was about to send) a Delete that may have applied. */
+  intent: boolean;
+  /** Their task's journal (activities/batch-journal.ts): the item's backup and intent, when they got that far. */
+  journal?: string;
 }
 
 export interface DeleteActivityDeps {
@@ -95,23 +107,105 @@ export function auditUnavailable(what: string, err: unknown): ApplicationFailure
 const THROTTLED_CALLS_PER_ATTEMPT = 4;
 
 /** How often a running delete heartbeats: cheap (the SDK throttles the calls), and how a cancel reaches it. */
-const HEARTBEAT_EVERY_MS = 1_000;
+export const HEARTBEAT_EVERY_MS = 1_000;
 
 export function createDeleteResourceServer(deps: DeleteActivityDeps) {
-  const baseMs = deps.retryBaseDelayMs ?? COGNITO_CALL_DEFAULTS.retryBaseDelayMs;
-  const maxMs = deps.retryMaxDelayMs ?? COGNITO_CALL_DEFAULTS.retryMaxDelayMs;
+  const deleteItem = createItemDeleter(deps);
 
   return async function deleteResourceServer(input: DeleteResourceServerInput): Promise<ItemResult> {
-    const { run, item, rates, verify } = input;
     const context = Context.current();
-    const { attempt } = context.info;
-    const signal = context.cancellationSignal;
-    const startedAt = Date.now();
+    const { earlier } = input;
+    // Attempts in a shared task count too: the item's attempt numbers go on from them.
+    const attempt = (earlier?.attempts ?? 0) + context.info.attempt;
     // A lost heartbeat (a crash before the first one reached the server) falls
     // back to when the item was first scheduled: earlier, never later.
     const firstAttemptAt =
       (context.info.heartbeatDetails as DeleteHeartbeat | undefined)?.firstAttemptAt ??
-      (attempt === 1 ? startedAt : context.info.scheduledTimestampMs);
+      earlier?.firstAttemptAt ??
+      (context.info.attempt === 1 ? Date.now() : context.info.scheduledTimestampMs);
+    const heartbeat = () => context.heartbeat({ firstAttemptAt } satisfies DeleteHeartbeat);
+    // No heartbeat at the start: most attempts end within a second, and a heartbeat is
+    // a call to the server that writes the activity's state. A retry learns the first
+    // attempt's start from the heartbeat sent just before a retryable failure.
+    const heartbeats = setInterval(heartbeat, HEARTBEAT_EVERY_MS);
+    heartbeats.unref();
+    try {
+      return await deleteItem({
+        input,
+        attempt,
+        firstAttemptAt,
+        signal: context.cancellationSignal,
+        heartbeat,
+        log: context.log,
+        files: await ownFiles(input),
+      });
+    } finally {
+      clearInterval(heartbeats);
+    }
+  };
+}
+
+/** One try of one item: what the activity around it (a task of its own, or one shared with other items) gives it. */
+export interface ItemAttempt {
+  input: DeleteResourceServerInput;
+  /** The item's attempt number (1 for its first). */
+  attempt: number;
+  firstAttemptAt: number;
+  signal: AbortSignal;
+  /** Sent just before a retryable failure: the next attempt reads firstAttemptAt from it. */
+  heartbeat(): void;
+  log: { error(message: string, meta?: Record<string, unknown>): void };
+  files: ItemFiles;
+}
+
+/** Where the item's backup and intent marker are kept: files of its own, or its shared task's journal. */
+export interface ItemFiles {
+  /** An earlier attempt of this run sent (or was about to send) a Delete that may have applied. */
+  earlierIntent: boolean;
+  /** This run's backup of the item, kept by an earlier attempt. */
+  backup(): Promise<ResourceServerBackup | undefined>;
+  writeBackup(backup: ResourceServerBackup): Promise<void>;
+  /** The marker a retry checks; durable when it resolves. Called only without an earlier intent. */
+  writeIntent(bindings: Record<string, unknown>): Promise<void>;
+  /** This attempt's marker, when its Delete certainly did not apply (or was never sent). */
+  withdrawIntent(): Promise<void>;
+  /** The journal the item's result names, so its backup can be found (activities/batch-journal.ts). */
+  journal(): string | undefined;
+}
+
+/** The files of an item that has a task of its own; a shared task that tried it first left its backup and intent in its journal. */
+async function ownFiles({ run, item, earlier }: DeleteResourceServerInput): Promise<ItemFiles> {
+  const intentPath = intentFile(run.runDir, item.userPoolId, item.identifier);
+  const journaled = earlier?.journal ? await readJournalItem(run.runDir, earlier.journal, item) : undefined;
+  let journal = journaled?.backup ? earlier?.journal : undefined;
+  return {
+    // Set before this attempt: an earlier attempt of this run may have deleted the item.
+    earlierIntent: run.execute && (earlier?.intent === true || journaled?.intent === true || existsSync(intentPath)),
+    backup: async () => (await readBackup(run.runDir, item)) ?? journaled?.backup,
+    writeBackup: async (backup) => {
+      journal = undefined;
+      await writeFileAtomically(backupFile(run.runDir, item.userPoolId, item.identifier), JSON.stringify(backup));
+    },
+    writeIntent: (bindings) => createFileDurably(intentPath, JSON.stringify({ ...bindings, at: new Date().toISOString() })),
+    withdrawIntent: () => rm(intentPath, { force: true }),
+    journal: () => journal,
+  };
+}
+
+/**
+ * The work of one attempt on one item: read (the backup), write the intent,
+ * delete, and the audit records of each step. Throws a retryable
+ * ApplicationFailure (with its delay) to have the item tried again,
+ * AuditUnavailable when the run's files cannot be written, and CancelledFailure
+ * when cancelled before its Delete was sent.
+ */
+export function createItemDeleter(deps: DeleteActivityDeps) {
+  const baseMs = deps.retryBaseDelayMs ?? COGNITO_CALL_DEFAULTS.retryBaseDelayMs;
+  const maxMs = deps.retryMaxDelayMs ?? COGNITO_CALL_DEFAULTS.retryMaxDelayMs;
+
+  return async function deleteItem({ input, attempt, firstAttemptAt, signal, heartbeat, log, files }: ItemAttempt): Promise<ItemResult> {
+    const { run, item, rates, verify } = input;
+    const startedAt = Date.now();
     const deadlineMs = input.deadlineMs ?? RUN_DEFAULTS.itemDeadlineMinutes * 60_000;
     const accountId = accountOf(item, run.accounts);
     const target: CognitoTarget & { userPoolId: string } = { userPoolId: item.userPoolId, ...(accountId ? { accountId } : {}) };
@@ -136,16 +230,9 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
       try {
         auditLogger(run.runDir).child({ event: 'attempt', ...bindings })[level](record, msg);
       } catch (err) {
-        context.log.error('could not write an audit record', { ...bindings, record: msg, error: (err as Error).message });
+        log.error('could not write an audit record', { ...bindings, record: msg, error: (err as Error).message });
       }
     };
-    const heartbeat = () => context.heartbeat({ firstAttemptAt } satisfies DeleteHeartbeat);
-    // No heartbeat at the start: most attempts end within a second, and a heartbeat is
-    // a call to the server that writes the activity's state. A retry learns the first
-    // attempt's start from the heartbeat sent just before a retryable failure.
-    const heartbeats = setInterval(heartbeat, HEARTBEAT_EVERY_MS);
-    heartbeats.unref();
-
     const result = (outcome: Outcome, extra: Partial<ItemResult> = {}): ItemResult => {
       deps.observer?.onOutcome(outcome);
       return {
@@ -158,14 +245,13 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
         attempts: attempt,
         finishedAt: new Date().toISOString(),
         ...extra,
+        ...(files.journal() && (outcome === 'deleted' || outcome === 'would-delete') ? { journal: files.journal() } : {}),
       };
     };
     const elapsed = () => ({ startedAt: new Date(startedAt).toISOString(), durationMs: Date.now() - startedAt });
     const cancelled = () => (signal.reason instanceof Error ? signal.reason : new CancelledFailure('cancelled'));
 
-    const intentPath = intentFile(run.runDir, item.userPoolId, item.identifier);
-    // Set before this attempt: an earlier attempt of this run may have deleted the item.
-    const earlierIntent = run.execute && existsSync(intentPath);
+    const { earlierIntent } = files;
 
     // The limiter saw the throttled answer itself (cognito/rate-limiter.ts); the metrics count it here.
     const onError = (error: ClassifiedError, operation: string): ItemResult => {
@@ -214,13 +300,11 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
     };
 
     try {
-      const backupPath = backupFile(run.runDir, item.userPoolId, item.identifier);
-
       // A retry with this run's backup goes straight to Delete: the backup is
       // what the read was for, and a storm makes every extra call costly. A first
       // attempt without an intent marker reads the server anyway, so it does not
       // look for a backup (most items: no failed open per item).
-      let backup = run.execute && (attempt > 1 || earlierIntent) ? await readBackup(run.runDir, item) : undefined;
+      let backup = run.execute && (attempt > 1 || earlierIntent) ? await files.backup() : undefined;
       let describeRequestId: string | undefined;
       if (!backup) {
         try {
@@ -236,9 +320,9 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
           return result('already-absent', { requestId: error.requestId });
         }
         try {
-          await writeFileAtomically(backupPath, JSON.stringify(backup));
+          await files.writeBackup(backup);
         } catch (err) {
-          if (!run.execute) context.log.error('could not write a backup', { ...bindings, error: (err as Error).message });
+          if (!run.execute) log.error('could not write a backup', { ...bindings, error: (err as Error).message });
           else throw auditUnavailable(`the backup of ${item.identifier}`, err);
         }
       }
@@ -256,7 +340,7 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
             async (client) => {
               // The last moment to honour a pause: after this the Delete is sent and finished.
               if (signal.aborted) throw cancelled();
-              await writeIntent(run, bindings, backup!, intentPath, earlierIntent);
+              await writeIntent(run, bindings, backup!, files);
               intentWritten = true;
               return client.send(new DeleteResourceServerCommand({ UserPoolId: item.userPoolId, Identifier: item.identifier }));
             },
@@ -283,7 +367,7 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
               !signal.aborted;
             if (!again) throw err;
             // Refused: nothing was deleted, so the intent no longer claims a possible delete (the next call writes its own).
-            if (intentWritten && !earlierIntent) await rm(intentPath, { force: true }).catch(() => undefined);
+            if (intentWritten && !earlierIntent) await files.withdrawIntent().catch(() => undefined);
             intentWritten = false;
             deps.observer?.onThrottled('DeleteResourceServer');
             note(
@@ -339,7 +423,7 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
           return result('already-absent', { requestId: error.requestId, reason: 'deleted by someone else after it was read' });
         }
         // This attempt's delete certainly did not apply: its intent no longer claims a possible delete.
-        if (intentWritten && !earlierIntent && !deleteMayHaveApplied(error)) await rm(intentPath, { force: true }).catch(() => undefined);
+        if (intentWritten && !earlierIntent && !deleteMayHaveApplied(error)) await files.withdrawIntent().catch(() => undefined);
         return onError(error, 'DeleteResourceServer');
       }
     } catch (err) {
@@ -348,8 +432,6 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
         throw auditUnavailable(`the run's files for ${item.identifier}`, err);
       }
       throw err;
-    } finally {
-      clearInterval(heartbeats);
     }
   };
 }
@@ -359,22 +441,16 @@ export function createDeleteResourceServer(deps: DeleteActivityDeps) {
  * audit.jsonl, fsync'd, then the marker file a retry checks. Throws
  * AuditUnavailable when either cannot be written.
  */
-async function writeIntent(
-  run: RunContext,
-  bindings: Record<string, unknown>,
-  backup: ResourceServerBackup,
-  intentPath: string,
-  markerExists: boolean,
-): Promise<void> {
+async function writeIntent(run: RunContext, bindings: Record<string, unknown>, backup: ResourceServerBackup, files: ItemFiles): Promise<void> {
   try {
     // The line is in the file when writeDurably returns; its fsync and the marker's run together.
     const durable = writeDurably(run.runDir, { event: 'intent', ...bindings }, { operation: 'DeleteResourceServer', backup }, 'about to delete');
-    const marker = markerExists ? undefined : createFileDurably(intentPath, JSON.stringify({ ...bindings, at: new Date().toISOString() }));
+    const marker = files.earlierIntent ? undefined : files.writeIntent(bindings);
     const written = await Promise.allSettled([durable, marker]);
     const failed = written.find((settled) => settled.status === 'rejected');
     if (failed) {
       // No Delete is sent: a marker of this attempt must not claim one.
-      if (marker) await rm(intentPath, { force: true }).catch(() => undefined);
+      if (marker) await files.withdrawIntent().catch(() => undefined);
       throw failed.reason;
     }
   } catch (err) {

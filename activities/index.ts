@@ -7,6 +7,7 @@ import type { CognitoClientOptions } from '../cognito/clients';
 import type { AccountRoles } from '../cognito/credentials';
 import type { LimiterOptions, LimiterStart, RateSettings } from '../cognito/rate-limiter';
 import { createDeleteResourceServer, type DeleteActivityObserver } from './delete-resource-server';
+import { createDeleteResourceServers } from './delete-resource-servers';
 import { createCheckDependencies } from './check-dependencies';
 import { createPrepareInput } from './prepare-input';
 import { readPlanPage } from './read-plan-page';
@@ -102,6 +103,11 @@ export function createActivities(config: ActivityConfig, deps: ActivityDeps) {
       retryBaseDelayMs: config.retryBaseDelayMs,
       retryMaxDelayMs: config.retryMaxDelayMs,
     }),
+    deleteResourceServers: createDeleteResourceServers({
+      ...deps,
+      retryBaseDelayMs: config.retryBaseDelayMs,
+      retryMaxDelayMs: config.retryMaxDelayMs,
+    }),
     recordOutcomes: bookkeeping('recordOutcomes', recordOutcomes),
     // Heartbeats its own progress, page by page.
     recordRemainder: withChaosDelay(config.chaosDelaysMs?.recordRemainder, recordRemainder),
@@ -110,3 +116,8 @@ export function createActivities(config: ActivityConfig, deps: ActivityDeps) {
 }
 
 export type CleanupActivities = ReturnType<typeof createActivities>;
+
+/** The activities the deletes task queue serves: an item's own task and the task shared by several. */
+export function deleteActivities({ deleteResourceServer, deleteResourceServers }: CleanupActivities) {
+  return { deleteResourceServer, deleteResourceServers };
+}

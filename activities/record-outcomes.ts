@@ -13,9 +13,9 @@
  * records the page again after resume.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import type { ItemResult, ResourceServerBackup, RunContext } from '../common/types';
-import { backupFile, outcomePageFile } from '../common/run-files';
+import type { ItemResult, RunContext } from '../common/types';
+import { outcomePageFile } from '../common/run-files';
+import { BackupReader } from './batch-journal';
 import { auditLogger, isWriteUnavailable } from './audit-log';
 import { writeFileAtomically } from '../common/files';
 import { auditUnavailable } from './delete-resource-server';
@@ -42,22 +42,10 @@ async function recordPage(run: RunContext, pageIndex: number, results: ItemResul
   // (an audit may say a thing twice; it must never leave one out).
   if (existsSync(pageFile)) return;
   const audit = auditLogger(run.runDir).child({ event: 'outcome', workflowId: run.workflowId, runId: run.runId });
+  const backups = new BackupReader(run.runDir);
   for (const result of results) {
-    const backup = result.outcome === 'deleted' || result.outcome === 'would-delete'
-      ? await readBackup(run.runDir, result)
-      : undefined;
+    const backup = result.outcome === 'deleted' || result.outcome === 'would-delete' ? await backups.read(result) : undefined;
     audit.info({ ...result, ...(backup ? { backup } : {}) }, result.outcome);
   }
   await writeFileAtomically(pageFile, results.map((r) => JSON.stringify(r)).join('\n') + '\n');
-}
-
-export async function readBackup(
-  runDir: string,
-  item: { userPoolId: string; identifier: string },
-): Promise<ResourceServerBackup | undefined> {
-  try {
-    return JSON.parse(await readFile(backupFile(runDir, item.userPoolId, item.identifier), 'utf8')) as ResourceServerBackup;
-  } catch {
-    return undefined;
-  }
 }

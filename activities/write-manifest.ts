@@ -21,7 +21,7 @@ import { planItems } from '../common/plan-file';
 import { runFiles } from '../common/run-files';
 import { csvField } from '../common/csv';
 import { ACCOUNT_ID_COLUMNS } from '../common/input-reader';
-import { readBackup } from './record-outcomes';
+import { BackupReader } from './batch-journal';
 import { LineFile, writeFileAtomically } from '../common/files';
 import { isWriteUnavailable } from './audit-log';
 import { auditUnavailable } from './delete-resource-server';
@@ -90,6 +90,7 @@ async function writeAll(request: WriteManifestRequest): Promise<ManifestResult> 
     writers.set(outcome, writer);
   }
   const backups = new LineFile(files.backupsJsonl);
+  const backupReader = new BackupReader(request.runDir);
   let total = 0;
   let missing = 0;
   let finished = false;
@@ -101,7 +102,7 @@ async function writeAll(request: WriteManifestRequest): Promise<ManifestResult> 
       counts[result.outcome] += 1;
       await writers.get(result.outcome)!.write(csvRow(header, result) + '\n');
       if (result.outcome === 'deleted') {
-        const backup = await readBackup(request.runDir, result);
+        const backup = await backupReader.read(result);
         if (backup) await backups.write(JSON.stringify(backup) + '\n');
       }
     }

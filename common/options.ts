@@ -24,6 +24,25 @@ export const DEFAULT_LIMITS: Limits = {
   window: 30,
 };
 
+/**
+ * Items of one account and Region that share a delete activity task, at a
+ * run's DeleteResourceServer rate. A task costs the Temporal server and the
+ * worker about 10-15 ms of CPU whatever it does; up to ~40 tasks/s that is
+ * cheap, and an item with a task of its own has the finest pause, retry and
+ * server-side fairness, so at Cognito's quota (15/s) every item keeps its own.
+ * Above it (many accounts' worth of rate, a raised quota, the emulator) items
+ * share tasks, up to 25 per task, so the orchestration keeps up with the rate.
+ */
+export const SHARED_DELETE_TASKS = {
+  /** Task starts per second that one task per item is kept for. */
+  tasksPerSecond: 40,
+  maxItemsPerTask: 25,
+} as const;
+
+export function itemsPerDeleteTask(rate: number): number {
+  return Math.max(1, Math.min(SHARED_DELETE_TASKS.maxItemsPerTask, Math.floor(rate / SHARED_DELETE_TASKS.tasksPerSecond)));
+}
+
 /** What a run's limits may be set to (CLI flags, set-rate, the workflow's own check). */
 export const LIMIT_BOUNDS = {
   /** One call every 100 s; slower is a typo (and a limiter's interval that long overflows a timer). */

@@ -95,6 +95,14 @@ export function fairnessKeyOf(userPoolId: string, accountId: string | undefined)
   return `${accountId ?? 'own'}/${userPoolId.slice(0, userPoolId.indexOf('_'))}`;
 }
 
+/** The journal of a delete task shared by several items: named by the workflow, so it knows where to look whatever became of the task. */
+export function sharedTaskJournal(runId: string, task: number): string {
+  return `batches/${runId.replace(/[^A-Za-z0-9-]/g, '_')}-${task}.jsonl`;
+}
+
+/** What a shared task's journal name must look like (a workflow input is never trusted with a path). */
+export const SHARED_TASK_JOURNAL = /^batches\/[A-Za-z0-9_-]+-\d+\.jsonl$/;
+
 /** The account of an item: its own, or the run's default; undefined means the worker's own credentials. */
 export function accountOf(item: { accountId?: string }, accounts: RunAccounts | undefined): string | undefined {
   return item.accountId ?? accounts?.defaultAccountId;
@@ -118,6 +126,8 @@ export interface ItemResult {
   /** The AWS request ID of the call that decided the outcome. */
   requestId?: string;
   finishedAt: string;
+  /** The journal (relative to the run directory) that holds its backup, when its delete task was shared (activities/batch-journal.ts). */
+  journal?: string;
 }
 
 export type OutcomeCounts = Record<Outcome, number>;

@@ -16,7 +16,7 @@
  * share the worker's budget between runs and slow down on congestion.
  */
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { closeActivityDeps, createActivities, createActivityDeps, type ActivityConfig } from '../activities';
+import { closeActivityDeps, createActivities, createActivityDeps, deleteActivities, type ActivityConfig } from '../activities';
 import { ACTIVITY_TIMEOUTS } from '../common/options';
 import type { JobMetrics } from './metrics';
 import { loadWorkflowBundle, type WorkflowBundle } from './workflow-bundle';
@@ -112,7 +112,7 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
       connection: options.connection,
       namespace: options.namespace,
       taskQueue: deleteTaskQueueFor(options.taskQueue),
-      activities: { deleteResourceServer: activities.deleteResourceServer },
+      activities: deleteActivities(activities),
       maxConcurrentActivityTaskExecutions: maxConcurrent,
       ...(deleteQueueLimit.mode === 'queue-wide' ? { maxTaskQueueActivitiesPerSecond: deleteQueueLimit.rate } : {}),
       ...WORKER_TUNING,

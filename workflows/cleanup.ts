@@ -35,17 +35,21 @@ import {
   defineSignal,
   defineUpdate,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { CleanupActivities } from '../activities';
+import type { EarlierAttempts } from '../activities/delete-resource-server';
+import type { SharedTaskOutcome } from '../activities/delete-resource-servers';
 import type { InputSource, PreparedInput } from '../activities/prepare-input';
 import type { InputError } from '../common/input-reader';
 import type { CleanupItem, InUsePolicy, ItemResult, Limits, MissingPool, OutcomeCounts, RunAccounts, RunContext, UnreachablePool } from '../common/types';
-import { FAILURE_TYPES, accountOf, definedOnly, emptyCounts, fairnessKeyOf, poolKey } from '../common/types';
+import { FAILURE_TYPES, accountOf, definedOnly, emptyCounts, fairnessKeyOf, poolKey, sharedTaskJournal } from '../common/types';
 import { validateAccountId, validateRoleArnTemplate } from '../common/cognito-rules';
-import { ACTIVITY_TIMEOUTS, DEFAULT_LIMITS, LIMIT_BOUNDS, RUN_DEFAULTS } from '../common/options';
+import { ACTIVITY_TIMEOUTS, DEFAULT_LIMITS, LIMIT_BOUNDS, RUN_DEFAULTS, itemsPerDeleteTask } from '../common/options';
 import { inputProblems, limitsProblems } from './validate-input';
 
 // ---------------------------------------------------------------------------
@@ -393,6 +397,10 @@ interface Slot {
   page: PageState;
   position: number;
   item: CleanupItem;
+  /** Its first attempts ran in a shared delete task: what they left for its retry in a task of its own. */
+  earlier?: EarlierAttempts;
+  /** How long its retry waits, as its last error asked. */
+  delayMs?: number;
 }
 
 /**
@@ -455,17 +463,17 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
     },
   };
   // One proxy per fairness key (account and Region): the deletes queue limits each key across all workers.
-  const deleteProxies = new Map<string, CleanupActivities['deleteResourceServer']>();
-  const deleteResourceServerFor = (item: CleanupItem): CleanupActivities['deleteResourceServer'] => {
-    // The item's account, or the run's --account: the account its calls go to.
-    const fairnessKey = fairnessKeyOf(item.userPoolId, accountOf(item, input.accounts));
+  const deleteProxies = new Map<string, Pick<CleanupActivities, 'deleteResourceServer' | 'deleteResourceServers'>>();
+  const deletesFor = (fairnessKey: string) => {
     let proxy = deleteProxies.get(fairnessKey);
     if (!proxy) {
-      proxy = proxyActivities<CleanupActivities>({ ...deleteOptions, priority: { fairnessKey } }).deleteResourceServer;
+      proxy = proxyActivities<CleanupActivities>({ ...deleteOptions, priority: { fairnessKey } });
       deleteProxies.set(fairnessKey, proxy);
     }
     return proxy;
   };
+  // The item's account, or the run's --account: the account its calls go to.
+  const fairnessKeyOfItem = (item: CleanupItem) => fairnessKeyOf(item.userPoolId, accountOf(item, input.accounts));
 
   const carried = input.carried;
   const initialLimits: Limits = { ...DEFAULT_LIMITS, ...input.limits };
@@ -669,6 +677,8 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
   const unreachablePools = new Map((plan.unreachablePools ?? []).map((p) => [poolKey(p.userPoolId, p.accountId), p]));
   const run: RunContext = runContext(plan.runDir);
   phase = 'running';
+  // Runs started before shared delete tasks existed replay with a task per item.
+  const sharing = patched('shared-delete-tasks');
 
   const recordPage = (page: PageState) => {
     recordsInFlight += 1;
@@ -686,32 +696,36 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
     page.remaining -= 1;
     if (page.remaining === 0) recordPage(page);
   };
+  const deleteRequest = () => ({
+    run,
+    rates: { rate: limits.rate, poolRate: limits.poolRate },
+    verify: input.verify === true,
+    deadlineMs: (input.itemDeadlineMinutes ?? RUN_DEFAULTS.itemDeadlineMinutes) * 60_000,
+    ...(input.maxAttempts !== undefined ? { maxAttempts: input.maxAttempts } : {}),
+  });
+  /** Held by a pause, or by an audit that cannot be written: runs again after resume, at once. */
+  const hold = (slot: Slot, auditUnavailable: string | undefined) => {
+    // Nothing was deleted for it: with an unwritable audit, hold the run until the audit can be written again.
+    if (auditUnavailable) pause(`the run's audit cannot be written (${auditUnavailable}); free space and resume`);
+    requeued.push({ ...slot, delayMs: undefined });
+  };
+  /** An item in a delete task of its own (its retries are Temporal's, each in the history). */
   const launch = (slot: Slot) => {
     inFlight += 1;
     const scope = new CancellationScope();
     deleteScopes.add(scope);
-    const request = {
-      run,
-      item: slot.item,
-      rates: { rate: limits.rate, poolRate: limits.poolRate },
-      verify: input.verify === true,
-      deadlineMs: (input.itemDeadlineMinutes ?? RUN_DEFAULTS.itemDeadlineMinutes) * 60_000,
-      ...(input.maxAttempts !== undefined ? { maxAttempts: input.maxAttempts } : {}),
-    };
+    const request = { ...deleteRequest(), item: slot.item, ...(slot.earlier ? { earlier: slot.earlier } : {}) };
     scope
-      .run(() => deleteResourceServerFor(slot.item)(request))
+      .run(async () => {
+        if (slot.delayMs) await sleep(slot.delayMs);
+        return await deletesFor(fairnessKeyOfItem(slot.item)).deleteResourceServer(request);
+      })
       .then(
         (result) => finishItem(slot, result),
         (err) => {
-          if (isAuditUnavailable(err)) {
-            // Nothing was deleted for it: hold the run until the audit can be written again.
-            pause(`the run's audit cannot be written (${String((causeOf(err) as Error).message)}); free space and resume`);
-            requeued.push(slot);
-          } else if (isCancellation(err)) {
-            requeued.push(slot); // held by a pause: runs again after resume
-          } else {
-            finishItem(slot, failedResult(slot.item, err, Date.now()));
-          }
+          if (isAuditUnavailable(err)) hold(slot, String((causeOf(err) as Error).message));
+          else if (isCancellation(err)) hold(slot, undefined);
+          else finishItem(slot, failedResult(slot.item, err, Date.now()));
         },
       )
       .finally(() => {
@@ -719,10 +733,74 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
         deleteScopes.delete(scope);
       });
   };
+  /** Items of one account and Region in one shared task (activities/delete-resource-servers.ts); each one's retry gets a task of its own. */
+  const launchShared = (slots: Slot[]) => {
+    inFlight += slots.length;
+    const scope = new CancellationScope();
+    deleteScopes.add(scope);
+    const journal = sharedTaskJournal(info.runId, ++sharedTasks);
+    const launchedAt = Date.now();
+    const request = { ...deleteRequest(), items: slots.map((slot) => slot.item), journal };
+    const settle = (slot: Slot, outcome: SharedTaskOutcome) => {
+      if (outcome.kind === 'done') finishItem(slot, outcome.result);
+      else if (outcome.kind === 'held') hold({ ...slot, earlier: outcome.earlier }, outcome.auditUnavailable);
+      else if (stopReason) finishItem(slot, cancelledResult(slot.item, stopReason, Date.now()));
+      else launch({ ...slot, earlier: outcome.earlier, delayMs: outcome.delayMs });
+    };
+    scope
+      .run(() => deletesFor(fairnessKeyOfItem(slots[0]!.item)).deleteResourceServers(request))
+      .then(
+        (outcomes) => slots.forEach((slot, i) => settle(slot, outcomes[i]!)),
+        (err) => {
+          // Whatever the task got to is in its journal: each item's next try (or its failure) goes on from there.
+          const earlier: EarlierAttempts = { attempts: 1, firstAttemptAt: launchedAt, intent: false, journal };
+          for (const slot of slots) {
+            if (isAuditUnavailable(err)) hold({ ...slot, earlier }, String((causeOf(err) as Error).message));
+            else if (isCancellation(err)) hold({ ...slot, earlier }, undefined);
+            else finishItem(slot, failedResult(slot.item, err, Date.now()));
+          }
+        },
+      )
+      .finally(() => {
+        inFlight -= slots.length;
+        deleteScopes.delete(scope);
+      });
+  };
+  // Items waiting for their shared task to fill, by fairness key; they count in the window.
+  const gathering = new Map<string, Slot[]>();
+  let gathered = 0;
+  let sharedTasks = 0;
+  /** Gathered items go now: to their tasks, or back to the queue while paused, or to `cancelled` once the run stops. */
+  const releaseGathered = () => {
+    for (const slots of gathering.values()) {
+      if (stopReason) for (const slot of slots) finishItem(slot, cancelledResult(slot.item, stopReason, Date.now()));
+      else if (paused) requeued.push(...slots);
+      else launchShared(slots);
+    }
+    gathering.clear();
+    gathered = 0;
+  };
+  /** Starts an item: in a task of its own at Cognito's rates, else with others of its account and Region. */
+  const start = (slot: Slot) => {
+    const perTask = sharing ? itemsPerDeleteTask(limits.rate) : 1;
+    if (perTask === 1) return launch(slot);
+    const key = fairnessKeyOfItem(slot.item);
+    const slots = gathering.get(key) ?? [];
+    slots.push(slot);
+    gathering.set(key, slots);
+    gathered += 1;
+    if (slots.length >= perTask) {
+      gathering.delete(key);
+      gathered -= slots.length;
+      launchShared(slots);
+    }
+  };
   /** Waits for room in the window, giving it first to re-queued items; false when the run stops. */
   const nextSlotFree = async (): Promise<void> => {
     for (;;) {
-      await condition(() => fatal !== undefined || stopReason !== undefined || (!paused && inFlight < limits.window));
+      // A full window starts what is gathered, rather than wait with it.
+      if (inFlight + gathered >= limits.window || paused || stopReason) releaseGathered();
+      await condition(() => fatal !== undefined || stopReason !== undefined || (!paused && inFlight + gathered < limits.window));
       if (fatal) throw fatal;
       if (stopReason || requeued.length === 0) return;
       launch(requeued.shift()!);
@@ -730,6 +808,7 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
   };
   /** Until every started item has finished (re-queued ones included) and every page is recorded. */
   const drain = async () => {
+    releaseGathered();
     for (;;) {
       await condition(
         () =>
@@ -757,8 +836,10 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
       if (!skipped) await nextSlotFree();
       if (stopReason) finishItem({ page, position, item }, cancelledResult(item, stopReason, Date.now()));
       else if (skipped) finishItem({ page, position, item }, skipped);
-      else launch({ page, position, item });
+      else start({ page, position, item });
     }
+    // A page's last items do not wait for the next page to fill their tasks.
+    releaseGathered();
     cursor = { offset: nextOffset, pageIndex: cursor.pageIndex + 1 };
     endOfPlan = lastPage;
 

@@ -31,7 +31,27 @@ describe('worker crash', () => {
   });
 
   it('finishes on another worker with every item in the manifest exactly once', { timeout: 240_000 }, async () => {
-    const { userPools, items } = seedPools('Crash', 4, 15);
+    await crashAndResume({ prefix: 'Crash', perPool: 15, workerRate: '10', limits: { rate: 10, poolRate: 5, window: 12 } });
+  });
+
+  // Above ~40 deletes/s items share delete tasks: a task killed with its worker runs again on the other
+  // one, and its journal tells which of its items were finished and which had their Delete sent.
+  it('finishes shared delete tasks on another worker: none of their items reported already-absent', { timeout: 240_000 }, async () => {
+    const { handle } = await crashAndResume({ prefix: 'CrashShared', perPool: 25, workerRate: '1000', limits: { rate: 1000, poolRate: 1000, window: 100 } });
+    // Shared tasks were running on the dead worker: they ran again (a second attempt) and nothing else was needed.
+    const events = (await handle.fetchHistory()).events ?? [];
+    const sharedIds = new Set(
+      events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'deleteResourceServers').map((e) => String(e.eventId)),
+    );
+    const retried = events.filter(
+      (e) => sharedIds.has(String(e.activityTaskStartedEventAttributes?.scheduledEventId)) && (e.activityTaskStartedEventAttributes?.attempt ?? 1) > 1,
+    );
+    expect(retried.length).toBeGreaterThan(0);
+  });
+
+  async function crashAndResume(scenario: { prefix: string; perPool: number; workerRate: string; limits: { rate: number; poolRate: number; window: number } }) {
+    await emulator.control.reset();
+    const { userPools, items } = seedPools(scenario.prefix, 4, scenario.perPool);
     await emulator.control.seed({ userPools });
     const dir = await mkdtemp(path.join(os.tmpdir(), 'rs-cleanup-crash-'));
     const inputPath = path.join(dir, 'crash.csv');
@@ -44,7 +64,7 @@ describe('worker crash', () => {
       AWS_ACCESS_KEY_ID: DEFAULT_TEST_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: DEFAULT_TEST_CREDENTIALS.secretAccessKey,
       RS_CLEANUP_AUDIT_DIR: path.join(dir, 'audit'),
-      RS_CLEANUP_RATE: '10',
+      RS_CLEANUP_RATE: scenario.workerRate,
       RS_CLEANUP_POOL_RATE: '5',
       LOG_LEVEL: 'info',
     };
@@ -52,11 +72,11 @@ describe('worker crash', () => {
     const first = startWorkerProcess(workerEnv);
     const handle = await client.workflow.start(cleanupWorkflow, {
       taskQueue,
-      workflowId: `crash-${Date.now()}`,
+      workflowId: `crash-${scenario.prefix}-${Date.now()}`,
       args: [{
         source: { path: inputPath, sha256: await sha256File(inputPath) },
         execute: true,
-        limits: { rate: 10, poolRate: 5, window: 12 },
+        limits: scenario.limits,
         heartbeatTimeoutSeconds: 3,
       }],
     });
@@ -91,5 +111,6 @@ describe('worker crash', () => {
     const audit = await readJsonLines<Record<string, unknown>>(summary.auditFile!);
     const outcomes = new Set(audit.filter((r) => r.event === 'outcome').map((r) => r.identifier));
     expect(outcomes).toEqual(new Set(items.map((i) => i.identifier)));
-  });
+    return { summary, handle };
+  }
 });

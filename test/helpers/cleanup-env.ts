@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { startEmulator, DEFAULT_TEST_CREDENTIALS, type EmulatorOptions, type RunningEmulator } from '../../emulator';
-import { closeActivityDeps, createActivities, createActivityDeps, type ActivityConfig } from '../../activities';
+import { closeActivityDeps, createActivities, createActivityDeps, deleteActivities, type ActivityConfig } from '../../activities';
 import type { LimiterKey } from '../../cognito/access';
 import { DEFAULT_GUARD_MS, type LimiterStart } from '../../cognito/rate-limiter';
 import { sha256File } from '../../common/plan-file';
@@ -73,7 +73,7 @@ export async function startCleanupEnv(
   });
   const deleteWorker = await startWorker({
     taskQueue: deleteTaskQueueFor(worker.taskQueue),
-    activities: { deleteResourceServer: activities.deleteResourceServer },
+    activities: deleteActivities(activities),
     maxConcurrentActivityTaskExecutions: 200,
     ...WORKER_TUNING,
   });
