@@ -744,7 +744,7 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
     const settle = (slot: Slot, outcome: SharedTaskOutcome) => {
       if (outcome.kind === 'done') finishItem(slot, outcome.result);
       else if (outcome.kind === 'held') hold({ ...slot, earlier: outcome.earlier }, outcome.auditUnavailable);
-      else if (stopReason) finishItem(slot, cancelledResult(slot.item, stopReason, Date.now()));
+      // As an item in a task of its own keeps retrying after the run is told to stop: its Delete may have applied.
       else launch({ ...slot, earlier: outcome.earlier, delayMs: outcome.delayMs });
     };
     scope

@@ -96,6 +96,22 @@ describe('shared delete tasks', () => {
     expect((await readdir(path.join(summary.runDir, 'batches'))).length).toBe(tasks.deleteResourceServers);
   });
 
+  it('a dry-run in shared tasks deletes nothing and records every backup', async () => {
+    const { userPools, items } = seedPools('DryShared', 4, 25);
+    await env.emulator.control.seed({ userPools });
+    const source = await env.inputFile('dry-shared.csv', csvInput(items));
+    const handle = await env.start({ source, execute: false, limits: { ...HIGH, window: 100 } });
+    const summary = await handle.result();
+    expect(summary.counts['would-delete']).toBe(items.length);
+    expect((await env.emulator.control.stats()).deletes).toHaveLength(0);
+    expect((await scheduled(handle)).deleteResourceServers).toBeGreaterThan(0);
+    const audit = await readJsonLines<Record<string, any>>(summary.auditFile!);
+    expect(audit.filter((r) => r.event === 'intent')).toHaveLength(0);
+    const outcomes = audit.filter((r) => r.event === 'outcome');
+    expect(outcomes).toHaveLength(items.length);
+    for (const outcome of outcomes) expect(outcome.backup?.identifier).toBe(outcome.identifier);
+  });
+
   it('a Delete whose answer was lost is retried in a task of its own and reported deleted, not already-absent', async () => {
     const { userPools, items } = seedPools('Lost', 8, 25);
     await env.emulator.control.seed({ userPools });

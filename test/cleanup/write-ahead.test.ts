@@ -46,51 +46,64 @@ const mounted = tryMountTmpfs(mountDir);
 
 describe.skipIf(!mounted)('write-ahead audit on a full disk (tmpfs)', () => {
   let env: CleanupEnv;
+  let slowEnv: CleanupEnv;
   beforeAll(async () => {
     env = await startCleanupEnv({ emulator: { quotas: false } });
+    // A worker whose own budget is 2 deletes/s: a run far above it shares tasks, whose items wait in the limiter.
+    slowEnv = await startCleanupEnv({ emulator: { quotas: false }, activities: { deleteRates: { rate: 2, poolRate: 1 } } });
   });
   afterAll(async () => {
     await env?.close();
+    await slowEnv?.close();
     // Lazy: the worker process keeps the audit file open.
     execFileSync('umount', ['-l', mountDir]);
   });
 
   it('pauses instead of deleting without an intent record, and finishes exactly once after space is freed', async () => {
-    const { userPools, items } = seedPools('Full', 2, 10);
-    await env.emulator.control.seed({ userPools });
-    const source = await env.inputFile('full.csv', csvInput(items));
-    // The run's directory (audit, backups, outcomes, manifest) on the small tmpfs; the input elsewhere.
-    const handle = await env.client.workflow.start(cleanupWorkflow, {
-      taskQueue: env.worker.taskQueue,
-      workflowId: `full-disk-${Date.now()}`,
-      args: [{ source, execute: true, limits: { rate: 2, poolRate: 1, window: 3 }, auditDir: path.join(mountDir, 'audit') }],
-    });
-    await waitFor(() => handle.query(progressQuery), (p) => p.done >= 3, 'a few items deleted');
+    await fullDiskRun(env, 'Full', { rate: 2, poolRate: 1, window: 3 });
+  });
 
-    const fillers = fillUp(mountDir);
-    const paused = await waitFor(() => handle.query(progressQuery), (p) => p.paused && p.inFlight === 0, 'the run to pause itself', 90_000);
-    expect(paused.pauseReason).toMatch(/audit/i);
-    const deletesWhileFull = (await env.emulator.control.stats()).deletes.length;
-    await new Promise((r) => setTimeout(r, 3_000));
-    expect((await env.emulator.control.stats()).deletes).toHaveLength(deletesWhileFull);
-
-    for (const file of fillers) rmSync(file);
-    await handle.signal(resumeSignal);
-    const summary = await handle.result();
-
-    expect(summary.counts).toMatchObject({ deleted: items.length, failed: 0, cancelled: 0, 'already-absent': 0 });
-    const deletes = (await env.emulator.control.stats()).deletes;
-    expect(deletes).toHaveLength(items.length);
-    expect(new Set(deletes.map((d) => d.identifier)).size).toBe(items.length);
-    // Every server deleted has a durable intent record with its backup, written before the delete.
-    const audit = await readJsonLines<Record<string, any>>(summary.auditFile!);
-    const intents = audit.filter((r) => r.event === 'intent');
-    for (const d of deletes) {
-      const intent = intents.find((r) => r.identifier === d.identifier && r.userPoolId === d.userPoolId);
-      expect(intent, d.identifier).toBeDefined();
-      expect(intent!.backup).toMatchObject({ identifier: d.identifier });
-      expect(Date.parse(intent!.time)).toBeLessThanOrEqual(Date.parse(d.time));
-    }
-    expect(await readManifestCsv(path.join(summary.manifestDir!, 'deleted.csv'))).toHaveLength(items.length);
+  it('the same with items in shared delete tasks (their journal on the full disk)', async () => {
+    await fullDiskRun(slowEnv, 'FullShared', { rate: 1_000, poolRate: 1_000, window: 20 });
   });
 });
+
+async function fullDiskRun(env: CleanupEnv, prefix: string, limits: { rate: number; poolRate: number; window: number }) {
+  const { userPools, items } = seedPools(prefix, 2, 10);
+  await env.emulator.control.seed({ userPools });
+  const source = await env.inputFile('full.csv', csvInput(items));
+  // The run's directory (audit, backups, outcomes, manifest) on the small tmpfs; the input elsewhere.
+  const handle = await env.client.workflow.start(cleanupWorkflow, {
+    taskQueue: env.worker.taskQueue,
+    workflowId: `full-disk-${prefix}-${Date.now()}`,
+    args: [{ source, execute: true, limits, auditDir: path.join(mountDir, 'audit') }],
+  });
+  // The emulator's count, not the run's progress: the items of a shared task report together, when it ends.
+  await waitFor(() => env.emulator.control.stats(), (stats) => stats.deletes.length >= 3, 'a few items deleted');
+
+  const fillers = fillUp(mountDir);
+  const paused = await waitFor(() => handle.query(progressQuery), (p) => p.paused && p.inFlight === 0, 'the run to pause itself', 90_000);
+  expect(paused.pauseReason).toMatch(/audit/i);
+  const deletesWhileFull = (await env.emulator.control.stats()).deletes.length;
+  await new Promise((r) => setTimeout(r, 3_000));
+  expect((await env.emulator.control.stats()).deletes).toHaveLength(deletesWhileFull);
+
+  for (const file of fillers) rmSync(file);
+  await handle.signal(resumeSignal);
+  const summary = await handle.result();
+
+  expect(summary.counts).toMatchObject({ deleted: items.length, failed: 0, cancelled: 0, 'already-absent': 0 });
+  const deletes = (await env.emulator.control.stats()).deletes;
+  expect(deletes).toHaveLength(items.length);
+  expect(new Set(deletes.map((d) => d.identifier)).size).toBe(items.length);
+  // Every server deleted has a durable intent record with its backup, written before the delete.
+  const audit = await readJsonLines<Record<string, any>>(summary.auditFile!);
+  const intents = audit.filter((r) => r.event === 'intent');
+  for (const d of deletes) {
+    const intent = intents.find((r) => r.identifier === d.identifier && r.userPoolId === d.userPoolId);
+    expect(intent, d.identifier).toBeDefined();
+    expect(intent!.backup).toMatchObject({ identifier: d.identifier });
+    expect(Date.parse(intent!.time)).toBeLessThanOrEqual(Date.parse(d.time));
+  }
+  expect(await readManifestCsv(path.join(summary.manifestDir!, 'deleted.csv'))).toHaveLength(items.length);
+}
