@@ -203,6 +203,8 @@ interface Call {
    * place in its window), so it takes none in ours either once it is back.
    */
   refused?: boolean;
+  /** The logs it is counted in (told when it comes back). */
+  logs?: CallLog[];
 }
 
 /**
@@ -218,9 +220,15 @@ interface Call {
 class CallLog {
   private calls: Call[] = [];
   private head = 0;
+  /** Calls on their way, and calls that came back in the order they did (ends only grow). */
+  private readonly open = new Set<Call>();
+  private ended: Call[] = [];
+  private endedHead = 0;
 
   record(call: Call): void {
     this.calls.push(call);
+    this.open.add(call);
+    (call.logs ??= []).push(this);
   }
 
   /**
@@ -233,18 +241,46 @@ class CallLog {
     const last = this.head < this.calls.length ? this.calls[this.calls.length - 1]!.due + spacing : now;
     // Calls that may still be in the window: counted from their latest possible arrival.
     const since = now - window.ms;
+    // Counted first, without a list: this runs for every waiting pool at every start (hundreds of pools at
+    // high rates), and a window with room, the usual case, needs no more than the count.
+    if (this.arrivalsSince(since, typicalRoundTrip, undefined) < window.slots) return Math.max(now, last);
     const arrivals: number[] = [];
-    for (let i = this.calls.length - 1; i >= this.head; i--) {
-      const call = this.calls[i]!;
-      if (call.start <= since - LATE_ARRIVAL_LIMIT_MS) break;
-      if (call.refused) continue;
-      const arrival = arrivalOf(call, typicalRoundTrip);
-      if (arrival > since) arrivals.push(arrival);
-    }
-    if (arrivals.length < window.slots) return Math.max(now, last);
+    this.arrivalsSince(since, typicalRoundTrip, arrivals);
     // The window has room once the slots-th latest arrival leaves it.
     arrivals.sort((a, b) => b - a);
     return Math.max(now, arrivals[window.slots - 1]! + window.ms, last);
+  }
+
+  /**
+   * Calls not refused that may have arrived after `since`; their arrivals go into `into` when given.
+   * A call arrives no earlier than it starts and no later than it ends, so three groups hold them all:
+   * calls started after `since`, calls still on their way, and calls that ended after `since`. The
+   * older calls need no look (at hundreds of calls a second, 15 s of them at every start was most of
+   * the worker's time).
+   */
+  private arrivalsSince(since: number, typicalRoundTrip: number | undefined, into: number[] | undefined): number {
+    let n = 0;
+    const count = (call: Call) => {
+      if (call.refused) return;
+      const arrival = arrivalOf(call, typicalRoundTrip);
+      if (arrival > since) {
+        n++;
+        into?.push(arrival);
+      }
+    };
+    for (let i = this.calls.length - 1; i >= this.head && this.calls[i]!.start > since; i--) count(this.calls[i]!);
+    const oldest = since - LATE_ARRIVAL_LIMIT_MS;
+    for (const call of this.open) if (call.start <= since && call.start > oldest) count(call);
+    for (let i = this.ended.length - 1; i >= this.endedHead && this.ended[i]!.end! > since; i--) {
+      const call = this.ended[i]!;
+      if (call.start <= since && call.start > oldest) count(call);
+    }
+    return n;
+  }
+
+  /** The call came back (its `end` is set): it leaves the calls on their way. */
+  finish(call: Call): void {
+    if (this.open.delete(call)) this.ended.push(call);
   }
 
   /** Calls that came back accepted and reached Cognito (as counted above) in (from, to]. */
@@ -282,6 +318,11 @@ class CallLog {
     if (this.head > 1024 && this.head * 2 > this.calls.length) {
       this.calls = this.calls.slice(this.head);
       this.head = 0;
+    }
+    while (this.endedHead < this.ended.length && this.ended[this.endedHead]!.end! <= now - HORIZON_MS) this.endedHead++;
+    if (this.endedHead > 1024 && this.endedHead * 2 > this.ended.length) {
+      this.ended = this.ended.slice(this.endedHead);
+      this.endedHead = 0;
     }
   }
 }
@@ -388,6 +429,7 @@ export class CognitoRateLimiter {
   private readonly congestion: CongestionControl;
   /** Recent round trips of calls that got an answer: a fast one of them is a typical trip to Cognito and back. */
   private readonly roundTrips: number[] = [];
+  private typicalTrip: number | undefined;
   private readonly keyLog = new CallLog();
   private readonly poolLogs = new Map<string, CallLog>();
   private readonly shares = new Map<string, ShareState>();
@@ -605,17 +647,23 @@ export class CognitoRateLimiter {
 
   private typicalRoundTrip(): number | undefined {
     if (this.roundTrips.length === 0) return undefined;
-    const sorted = [...this.roundTrips].sort((a, b) => a - b);
-    return sorted[Math.floor((sorted.length - 1) * TYPICAL_TRIP_QUANTILE)];
+    // Sorted once per new round trip, not at every pick (which runs for every start).
+    if (this.typicalTrip === undefined) {
+      const sorted = [...this.roundTrips].sort((a, b) => a - b);
+      this.typicalTrip = sorted[Math.floor((sorted.length - 1) * TYPICAL_TRIP_QUANTILE)];
+    }
+    return this.typicalTrip;
   }
 
   /** A call came back: when it did (its window counts from then, less a typical trip), and whether it was throttled. */
   private finished(call: Call, answered: boolean, throttled: boolean): void {
     const now = this.clock.now();
     call.end = now;
+    for (const log of call.logs ?? []) log.finish(call);
     if (answered) {
       this.roundTrips.push(now - call.start);
       if (this.roundTrips.length > ROUND_TRIPS_KEPT) this.roundTrips.shift();
+      this.typicalTrip = undefined;
     }
     let acceptedBefore: number | undefined;
     if (throttled) {

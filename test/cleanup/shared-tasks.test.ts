@@ -151,6 +151,70 @@ describe('shared delete tasks', () => {
   });
 });
 
+describe('shared delete tasks: keys and attempt caps', () => {
+  let env: CleanupEnv;
+  beforeAll(async () => {
+    env = await startCleanupEnv({
+      emulator: { quotas: false },
+      activities: { deleteRates: HIGH, readRates: HIGH, retryBaseDelayMs: 20, retryMaxDelayMs: 200 },
+    });
+  });
+  beforeEach(() => env.resetEmulator());
+  afterAll(() => env?.close());
+
+  it('a task holds the items of one Region only (one fairness key, one quota)', async () => {
+    const east = seedPools('KeyEast', 3, 20);
+    const west = {
+      userPools: east.userPools.map((pool) => ({ ...pool, id: pool.id.replace('us-east-1_KeyEast', 'eu-west-1_KeyWest') })),
+    };
+    const westItems = west.userPools.flatMap((pool) => pool.resourceServers.map((rs) => ({ userPoolId: pool.id, identifier: rs.identifier })));
+    const items = [...east.items, ...westItems];
+    await env.emulator.control.seed({ userPools: [...east.userPools, ...west.userPools] });
+    const source = await env.inputFile('two-regions.csv', csvInput(items));
+    const summary = await env.run({ source, execute: true, limits: { ...HIGH, window: 200 } });
+    expect(summary.counts.deleted).toBe(items.length);
+
+    const journals = await readdir(path.join(summary.runDir, 'batches'));
+    expect(journals.length).toBeGreaterThan(1);
+    const regionsOfTask = await Promise.all(
+      journals.map(async (name) => {
+        const lines = await readJsonLines<{ p: string }>(path.join(summary.runDir, 'batches', name));
+        return new Set(lines.map((line) => line.p.slice(0, line.p.indexOf('_'))));
+      }),
+    );
+    for (const regions of regionsOfTask) expect(regions.size).toBe(1);
+    expect(new Set(regionsOfTask.flatMap((r) => [...r]))).toEqual(new Set(['us-east-1', 'eu-west-1']));
+  });
+
+  it('with --max-attempts 1 a throttled Delete in a shared task fails after one attempt; the rest are deleted', async () => {
+    const { userPools, items } = seedPools('Capped', 2, 25);
+    await env.emulator.control.seed({ userPools });
+    await env.emulator.control.setConfig({ faults: { failNext: [{ operation: 'DeleteResourceServer', count: 3, error: 'TooManyRequestsException' }] } });
+    const source = await env.inputFile('capped.csv', csvInput(items));
+    const summary = await env.run({ source, execute: true, limits: { ...HIGH, window: 100 }, maxAttempts: 1 });
+    expect(summary.counts).toMatchObject({ deleted: items.length - 3, failed: 3 });
+    const failed = await readManifestCsv(path.join(summary.manifestDir!, 'failed.csv'));
+    expect(failed).toHaveLength(3);
+    for (const row of failed) expect(row.reason).toMatch(/gave up after 1 attempts \(--max-attempts 1\)/);
+    expect((await env.emulator.control.stats()).deletes).toHaveLength(items.length - 3);
+  });
+
+  it('without a cap, a throttled Delete in a shared task is tried again at the limiter’s next turn, within the task', async () => {
+    const { userPools, items } = seedPools('Turn', 2, 25);
+    await env.emulator.control.seed({ userPools });
+    await env.emulator.control.setConfig({ faults: { failNext: [{ operation: 'DeleteResourceServer', count: 3, error: 'TooManyRequestsException' }] } });
+    const source = await env.inputFile('turn.csv', csvInput(items));
+    const handle = await env.start({ source, execute: true, limits: { ...HIGH, window: 100 } });
+    const summary = await handle.result();
+    expect(summary.counts).toMatchObject({ deleted: items.length, failed: 0 });
+    const tasks = await scheduled(handle);
+    expect(tasks.deleteResourceServer).toBeUndefined(); // no item needed a task of its own
+    const audit = await readJsonLines<Record<string, any>>(summary.auditFile!);
+    const turns = audit.filter((r) => r.event === 'attempt' && r.outcome === 'retrying' && r.nextRetryDelayMs === 0);
+    expect(turns).toHaveLength(3);
+  });
+});
+
 describe('shared delete tasks and the pause update', () => {
   let env: CleanupEnv;
   beforeAll(async () => {

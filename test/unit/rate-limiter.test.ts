@@ -112,6 +112,16 @@ describe('CognitoRateLimiter on a fake clock', () => {
     expect(pool).toEqual([50, 454, 50 + SECOND, 554 + SECOND]);
   });
 
+  it('counts a call still on its way for as long as it is, however long ago it started', async () => {
+    const { clock, starts, limiter } = setup({ rate: 1, poolRate: 1 });
+    const after = (ms: number) => () => new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
+    // The first call takes 3 s (and, the first to come back, counts from its end): the second waits a window after it.
+    const calls = [3_000, 0].map((ms) => limiter.schedule('p', after(ms)));
+    await clock.runAll();
+    await Promise.all(calls);
+    expect(starts.map((s) => s.at)).toEqual([0, 3_000 + SECOND]);
+  });
+
   it('applies a new budget to the next call, and never to calls already started', async () => {
     const { clock, starts, limiter } = setup({ rate: 10, poolRate: 10 });
     const calls = Array.from({ length: 14 }, () => limiter.schedule('p', instant));
