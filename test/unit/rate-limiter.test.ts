@@ -115,8 +115,11 @@ describe('CognitoRateLimiter on a fake clock', () => {
   it('counts a call still on its way for as long as it is, however long ago it started', async () => {
     const { clock, starts, limiter } = setup({ rate: 1, poolRate: 1 });
     const after = (ms: number) => () => new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
-    // The first call takes 3 s (and, the first to come back, counts from its end): the second waits a window after it.
-    const calls = [3_000, 0].map((ms) => limiter.schedule('p', after(ms)));
+    // The first call takes 3 s (and, the first to come back, counts from its end). The second, queued 2 s after
+    // the first started, when a window has long passed since that start, still waits a window after its end.
+    const calls = [limiter.schedule('p', after(3_000))];
+    await clock.advance(2_000);
+    calls.push(limiter.schedule('p', after(0)));
     await clock.runAll();
     await Promise.all(calls);
     expect(starts.map((s) => s.at)).toEqual([0, 3_000 + SECOND]);
