@@ -743,7 +743,7 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
     const request = { ...deleteRequest(), items: slots.map((slot) => slot.item), journal };
     const settle = (slot: Slot, outcome: SharedTaskOutcome) => {
       if (outcome.kind === 'done') finishItem(slot, outcome.result);
-      else if (outcome.kind === 'held') hold({ ...slot, earlier: outcome.earlier }, outcome.auditUnavailable);
+      else if (outcome.kind === 'held' || paused) hold({ ...slot, earlier: outcome.earlier }, outcome.kind === 'held' ? outcome.auditUnavailable : undefined);
       // As an item in a task of its own keeps retrying after the run is told to stop: its Delete may have applied.
       else launch({ ...slot, earlier: outcome.earlier, delayMs: outcome.delayMs });
     };
