@@ -12,7 +12,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { WorkflowHandle } from '@temporalio/client';
 import { LIMIT_BOUNDS, SHARED_DELETE_TASKS, itemsPerDeleteTask } from '../../common/options';
 import { pauseUpdate, progressQuery, resumeSignal, type cleanupWorkflow } from '../../workflows/cleanup';
-import { csvInput, readJsonLines, readManifestCsv, seedPools, startCleanupEnv, type CleanupEnv } from '../helpers/cleanup-env';
+import { csvInput, expectDeletedOnce, readJsonLines, readManifestCsv, seedPools, startCleanupEnv, type CleanupEnv } from '../helpers/cleanup-env';
 import { waitFor } from '../helpers/wait-for';
 
 const HIGH = { rate: LIMIT_BOUNDS.maxRate, poolRate: LIMIT_BOUNDS.maxRate };
@@ -149,18 +149,6 @@ describe('shared delete tasks', () => {
     const manifest = await readManifestCsv(path.join(summary.manifestDir!, 'deleted.csv'));
     expect(manifest).toHaveLength(items.length);
   });
-});
-
-describe('shared delete tasks: keys and attempt caps', () => {
-  let env: CleanupEnv;
-  beforeAll(async () => {
-    env = await startCleanupEnv({
-      emulator: { quotas: false },
-      activities: { deleteRates: HIGH, readRates: HIGH, retryBaseDelayMs: 20, retryMaxDelayMs: 200 },
-    });
-  });
-  beforeEach(() => env.resetEmulator());
-  afterAll(() => env?.close());
 
   it('a task holds the items of one Region only (one fairness key, one quota)', async () => {
     const east = seedPools('KeyEast', 3, 20);
@@ -242,11 +230,7 @@ describe('shared delete tasks and the pause update', () => {
     expect((await env.emulator.control.stats()).deletes).toHaveLength(atPause);
 
     await handle.signal(resumeSignal);
-    const summary = await handle.result();
-    expect(summary.counts).toMatchObject({ deleted: items.length, failed: 0, cancelled: 0, 'already-absent': 0 });
-    const deletes = (await env.emulator.control.stats()).deletes;
-    expect(deletes).toHaveLength(items.length);
-    expect(new Set(deletes.map((d) => d.identifier)).size).toBe(items.length);
+    await expectDeletedOnce(env, await handle.result(), items.length);
     const tasks = await scheduled(handle);
     expect(tasks.deleteResourceServers).toBeGreaterThan(0);
   });

@@ -7,6 +7,7 @@ import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
+import { expect } from 'vitest';
 import { startEmulator, DEFAULT_TEST_CREDENTIALS, type EmulatorOptions, type RunningEmulator } from '../../emulator';
 import { closeActivityDeps, createActivities, createActivityDeps, deleteActivities, type ActivityConfig } from '../../activities';
 import type { LimiterKey } from '../../cognito/access';
@@ -152,6 +153,15 @@ export function seedPools(prefix: string, pools: number, servers: number) {
     pool.resourceServers.map((rs) => ({ userPoolId: pool.id, identifier: rs.identifier, tenant: rs.name.replace(/\s/g, '-') })),
   );
   return { userPools, items };
+}
+
+/** Every item ended `deleted`, and the emulator saw each of them deleted exactly once; returns its deletes. */
+export async function expectDeletedOnce(env: CleanupEnv, summary: CleanupSummary, count: number) {
+  expect(summary.counts).toMatchObject({ deleted: count, failed: 0, cancelled: 0, 'already-absent': 0 });
+  const deletes = (await env.emulator.control.stats()).deletes;
+  expect(deletes).toHaveLength(count);
+  expect(new Set(deletes.map((d) => `${d.userPoolId} ${d.identifier}`)).size).toBe(count);
+  return deletes;
 }
 
 export type RecordedStart = LimiterKey & LimiterStart;
