@@ -22,6 +22,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
 import { SHARED_TASK_JOURNAL, type ItemResult, type ResourceServerBackup } from '../common/types';
 import { backupFile } from '../common/run-files';
 import { AppendFile } from './audit-log';
@@ -40,7 +41,8 @@ const keyOf = (item: ItemKey) => `${item.userPoolId}\n${item.identifier}`;
 
 /** A journal's file; its name comes from the workflow, so it must look like one (never a path elsewhere). */
 function journalPath(runDir: string, name: string): string {
-  if (!SHARED_TASK_JOURNAL.test(name)) throw new Error(`not a journal name: ${JSON.stringify(name)}`);
+  // Only a workflow input that was tampered with names anything else: no retry makes it right.
+  if (!SHARED_TASK_JOURNAL.test(name)) throw ApplicationFailure.nonRetryable(`not a journal name: ${JSON.stringify(name)}`, 'InvalidJournalName');
   return path.join(runDir, name);
 }
 
