@@ -212,7 +212,35 @@ describe('shared delete tasks and the pause update', () => {
       activities: { deleteRates: { rate: 4, poolRate: 4 }, readRates: HIGH },
     });
   });
+  beforeEach(() => env.resetEmulator());
   afterAll(() => env?.close());
+
+  it('an item that comes back to be retried while the run pauses waits for resume', async () => {
+    const { userPools, items } = seedPools('RetryHeld', 1, 1);
+    await env.emulator.control.seed({ userPools });
+    // The one Delete takes 1.5 s and answers InternalErrorException (not applied): the pause comes while it is on its way.
+    await env.emulator.control.setConfig({
+      faults: {
+        operations: { DeleteResourceServer: { latency: { fixedMs: 1_500 } } },
+        failNext: [{ operation: 'DeleteResourceServer', count: 1, error: 'InternalErrorException' }],
+      },
+    });
+    const source = await env.inputFile('retry-held.csv', csvInput(items));
+    const starts = env.starts.length;
+    const handle = await env.start({ source, execute: true, limits: { ...HIGH, window: 1 } });
+    await waitFor(async () => env.starts.slice(starts), (s) => s.some((start) => start.category === 'UserPoolResourceUpdate'), 'the Delete on its way');
+
+    const progress = await handle.executeUpdate(pauseUpdate, { args: [{ reason: 'hold' }] });
+    // Its retry did not start during the pause: it waits, re-queued, and nothing was deleted.
+    expect(progress).toMatchObject({ paused: true, inFlight: 0, requeued: 1, done: 0 });
+    expect((await env.emulator.control.stats()).deletes).toHaveLength(0);
+
+    await handle.signal(resumeSignal);
+    const summary = await handle.result();
+    await expectDeletedOnce(env, summary, 1);
+    const tasks = await scheduled(handle);
+    expect(tasks).toMatchObject({ deleteResourceServers: 1, deleteResourceServer: 1 });
+  });
 
   it('holds the items of a shared task that were not sent; each item still ends once', async () => {
     const { userPools, items } = seedPools('HoldShared', 4, 20);
