@@ -173,4 +173,9 @@ export const COGNITO_CALL_DEFAULTS = {
   callAttempts: 8,
   /** How long a pool's ListResourceServers listing serves backup reads (cognito/server-reader.ts explains the freshness). */
   listingMaxAgeMs: 10_000,
+  /**
+   * Servers all listings together may hold (about 0.5 KB each): twice what 10 s of listings bring at
+   * Cognito's read quota (20 calls/s x 50 servers), so it bites only where reads are far faster.
+   */
+  listingMaxServers: 20_000,
 } as const;

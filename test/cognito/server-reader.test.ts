@@ -52,4 +52,38 @@ describe('ResourceServerReader', () => {
     expect(stats.operations.ListResourceServers).toEqual({ ok: 1 });
     expect(stats.operations.DescribeResourceServer).toBeUndefined();
   });
+
+  it('keeps its listings within their server limit: past it the oldest pool is dropped, and listed again when read', async () => {
+    const fast = { rate: 100, poolRate: 100 };
+    const access = new CognitoAccess({
+      endpoint: emulator.url,
+      budgets: { UserPoolResourceUpdate: fast, UserPoolResourceRead: fast, UserPoolClientRead: fast, UserPoolRead: fast },
+    });
+    try {
+      const pools = ['A', 'B'].map((p) => ({
+        id: `us-east-1_Capped${p}`,
+        name: `capped-${p}`,
+        resourceServers: Array.from({ length: 40 }, (_, s) => ({ identifier: `https://capped.example.com/${p}/s${s}`, name: `${p}${s}` })),
+      }));
+      await emulator.control.seed({ userPools: pools });
+      const listCalls = async () => (await emulator.control.stats()).operations.ListResourceServers?.ok ?? 0;
+      const readAll = async (reader: ResourceServerReader) => {
+        await reader.read({ userPoolId: 'us-east-1_CappedA' }, 'https://capped.example.com/A/s0');
+        await reader.read({ userPoolId: 'us-east-1_CappedB' }, 'https://capped.example.com/B/s0');
+        return reader.read({ userPoolId: 'us-east-1_CappedA' }, 'https://capped.example.com/A/s1');
+      };
+
+      await emulator.control.resetStats();
+      expect(await readAll(new ResourceServerReader(access))).toMatchObject({ via: 'list' });
+      expect(await listCalls()).toBe(2); // within the default limit, pool A's listing served both of its reads
+
+      await emulator.control.resetStats();
+      // 40 + 40 servers over a limit of 60: listing B drops A's listing, so A is listed again.
+      expect(await readAll(new ResourceServerReader(access, { maxListedServers: 60 }))).toMatchObject({ via: 'list' });
+      expect(await listCalls()).toBe(3);
+      expect((await emulator.control.stats()).operations.DescribeResourceServer).toBeUndefined();
+    } finally {
+      access.close();
+    }
+  });
 });
