@@ -237,18 +237,27 @@ class CallLog {
    * a call has come back.
    */
   nextFree(window: Window, now: number, spacing: number, typicalRoundTrip: number | undefined): number {
+    return Math.max(this.windowFree(window, now, typicalRoundTrip), this.afterLast(spacing, now));
+  }
+
+  /** When `window` next has room (now, or later): the part of nextFree that looks at the calls, for several spacings at once. */
+  windowFree(window: Window, now: number, typicalRoundTrip: number | undefined): number {
     this.prune(now);
-    const last = this.head < this.calls.length ? this.calls[this.calls.length - 1]!.due + spacing : now;
     // Calls that may still be in the window: counted from their latest possible arrival.
     const since = now - window.ms;
     // Counted first, without a list: this runs for every waiting pool at every start (hundreds of pools at
     // high rates), and a window with room, the usual case, needs no more than the count.
-    if (this.arrivalsSince(since, typicalRoundTrip, undefined) < window.slots) return Math.max(now, last);
+    if (this.arrivalsSince(since, typicalRoundTrip, undefined) < window.slots) return now;
     const arrivals: number[] = [];
     this.arrivalsSince(since, typicalRoundTrip, arrivals);
     // The window has room once the slots-th latest arrival leaves it.
     arrivals.sort((a, b) => b - a);
-    return Math.max(now, arrivals[window.slots - 1]! + window.ms, last);
+    return Math.max(now, arrivals[window.slots - 1]! + window.ms);
+  }
+
+  /** `spacing` ms after the last start's turn (now when there is none in the log). */
+  afterLast(spacing: number, now: number): number {
+    return this.head < this.calls.length ? this.calls[this.calls.length - 1]!.due + spacing : now;
   }
 
   /**
@@ -283,13 +292,12 @@ class CallLog {
     if (this.open.delete(call)) this.ended.push(call);
   }
 
-  /** Calls that came back accepted and reached Cognito (as counted above) in (from, to]. */
+  /** Calls that came back accepted and reached Cognito (as counted above) in (from, to]: only calls that ended after `from` can have. */
   acceptedArrivals(from: number, to: number, typicalRoundTrip: number | undefined): number {
     let n = 0;
-    for (let i = this.calls.length - 1; i >= this.head; i--) {
-      const call = this.calls[i]!;
-      if (call.start <= from - LATE_ARRIVAL_LIMIT_MS) break;
-      if (call.end === undefined || call.refused) continue;
+    for (let i = this.ended.length - 1; i >= this.endedHead && this.ended[i]!.end! > from; i--) {
+      const call = this.ended[i]!;
+      if (call.refused || call.start <= from - LATE_ARRIVAL_LIMIT_MS) continue;
       const arrival = arrivalOf(call, typicalRoundTrip);
       if (arrival > from && arrival <= to) n++;
     }
@@ -577,8 +585,10 @@ export class CognitoRateLimiter {
     // turn lost to a late timer is caught up within the window (on a fake clock with timers 0-7 ms late: 6.8 of the
     // 7 calls/s left at the full spacing, 6.9 at 0.8).
     const keySpacing = spacingOf(keyWindow, this.congestion.factor < 1 ? Math.min(this.spacing.key, this.spacing.pool) : this.spacing.key);
-    const keyFree = this.keyLog.nextFree(keyWindow, now, keySpacing, typical);
-    const keyFreeUnspaced = this.keyLog.nextFree(keyWindow, now, 0, typical);
+    // The key's window is looked at once, for both spacings (its calls are the most of any log).
+    const keyWindowFree = this.keyLog.windowFree(keyWindow, now, typical);
+    const keyFree = Math.max(keyWindowFree, this.keyLog.afterLast(keySpacing, now));
+    const keyFreeUnspaced = Math.max(keyWindowFree, this.keyLog.afterLast(0, now));
     const poolWindow = windowOf(this.budget.poolRate, this.guardMs);
     const poolSpacing = spacingOf(poolWindow, this.spacing.pool);
     const poolTurn = spacingOf(poolWindow, 1);
@@ -593,7 +603,9 @@ export class CognitoRateLimiter {
       for (const [userPoolId, queue] of share.queues) {
         const head = queue[0];
         if (!head) continue;
-        const poolFree = this.poolLogs.get(userPoolId)?.nextFree(poolWindow, now, poolSpacing, typical) ?? now;
+        const poolLog = this.poolLogs.get(userPoolId);
+        const poolWindowFree = poolLog?.windowFree(poolWindow, now, typical) ?? now;
+        const poolFree = Math.max(poolWindowFree, poolLog?.afterLast(poolSpacing, now) ?? now);
         const sharePoolFree =
           share.caps.poolRate !== undefined
             ? share.poolLogs.get(userPoolId)?.nextFree(windowOf(share.caps.poolRate, this.guardMs), now, 0, typical) ?? now
@@ -603,7 +615,7 @@ export class CognitoRateLimiter {
         const turnAt = Math.max(
           keyFreeUnspaced,
           shareFree,
-          this.poolLogs.get(userPoolId)?.nextFree(poolWindow, now, poolTurn, typical) ?? now,
+          Math.max(poolWindowFree, poolLog?.afterLast(poolTurn, now) ?? now),
           sharePoolFree,
         );
         const candidate = { queue, head, used, readyAt, turnAt };

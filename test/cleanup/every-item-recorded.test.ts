@@ -5,11 +5,11 @@
  */
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_TEST_CREDENTIALS } from '../../emulator';
 import { OUTCOMES } from '../../common/types';
 import { cancelSignal, progressQuery, type CleanupSummary } from '../../workflows/cleanup';
-import { csvInput, readJsonLines, readManifestCsv, seedPools, startCleanupEnv, type CleanupEnv } from '../helpers/cleanup-env';
+import { csvInput, readJsonLines, readManifestCsv, seedPools, useCleanupSuite, type CleanupEnv } from '../helpers/cleanup-env';
 import { waitFor } from '../helpers/wait-for';
 
 async function expectEveryItemOnce(summary: CleanupSummary, items: { userPoolId: string; identifier: string }[]) {
@@ -25,13 +25,7 @@ async function expectEveryItemOnce(summary: CleanupSummary, items: { userPoolId:
 
 describe('every item is recorded once, whatever stops the run', () => {
   let env: CleanupEnv;
-  beforeAll(async () => {
-    env = await startCleanupEnv({ emulator: { quotas: false } });
-  });
-  afterAll(() => env?.close());
-  beforeEach(async () => {
-    await env.resetEmulator();
-  });
+  useCleanupSuite((started) => (env = started), { emulator: { quotas: false } });
 
   it('cancel: the items of plan pages never read get their outcome records too', async () => {
     const { userPools, items } = seedPools('Cancel', 12, 24); // 288 items, pages of 20

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_TEST_CREDENTIALS } from '../../emulator';
 import {
   busiestWindow,
@@ -12,25 +12,15 @@ import {
   readJsonLines,
   readManifestCsv,
   seedPools,
-  startCleanupEnv,
+  useCleanupSuite,
   type CleanupEnv,
 } from '../helpers/cleanup-env';
 
 describe('cleanup job outcomes', () => {
   let env: CleanupEnv;
-
-  beforeAll(async () => {
-    // Quotas off in the emulator: the limiter's own records of each start show its pace, not Cognito's.
-    env = await startCleanupEnv({
-      emulator: { quotas: false },
-      activities: { deleteRates: { rate: 8, poolRate: 3 } },
-    });
-  });
-  afterAll(() => env?.close());
-  beforeEach(async () => {
-    env.starts.length = 0;
-    await env.resetEmulator();
-  });
+  // Quotas off in the emulator: the limiter's own records of each start show its pace, not Cognito's.
+  useCleanupSuite((started) => (env = started), { emulator: { quotas: false }, activities: { deleteRates: { rate: 8, poolRate: 3 } } });
+  beforeEach(() => void (env.starts.length = 0));
 
   it('deletes every listed server across several pools, within the configured rates, and records it all', async () => {
     const { userPools, items } = seedPools('Happy', 4, 8);

@@ -4,25 +4,19 @@
  * run refuses to start unless told to skip such pools.
  */
 import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CognitoIdentityProviderClient, DeleteUserPoolCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { DEFAULT_TEST_CREDENTIALS } from '../../emulator';
 import { pauseUpdate, progressQuery, resumeSignal } from '../../workflows/cleanup';
 import { exitCodeOf } from '../../cli/follow-run';
 import { restoreBackups } from '../../cli/restore';
 import { readInputFile } from '../../common/input-reader';
-import { csvInput, readJsonLines, readManifestCsv, seedPools, startCleanupEnv, type CleanupEnv } from '../helpers/cleanup-env';
+import { csvInput, readJsonLines, readManifestCsv, seedPools, useCleanupSuite, type CleanupEnv } from '../helpers/cleanup-env';
 import { waitFor } from '../helpers/wait-for';
 
 describe('pools that do not exist', () => {
   let env: CleanupEnv;
-  beforeAll(async () => {
-    env = await startCleanupEnv({ emulator: { quotas: false } });
-  });
-  afterAll(() => env?.close());
-  beforeEach(async () => {
-    await env.resetEmulator();
-  });
+  useCleanupSuite((started) => (env = started), { emulator: { quotas: false } });
 
   // A pool of another Region (the case) and a pool that exists nowhere.
   const absentItems = [

@@ -8,11 +8,11 @@
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { WorkflowHandle } from '@temporalio/client';
 import { LIMIT_BOUNDS, SHARED_DELETE_TASKS, itemsPerDeleteTask } from '../../common/options';
 import { pauseUpdate, progressQuery, resumeSignal, type cleanupWorkflow } from '../../workflows/cleanup';
-import { csvInput, expectDeletedOnce, readJsonLines, readManifestCsv, seedPools, startCleanupEnv, type CleanupEnv } from '../helpers/cleanup-env';
+import { csvInput, expectDeletedOnce, readJsonLines, readManifestCsv, seedPools, useCleanupSuite, type CleanupEnv } from '../helpers/cleanup-env';
 import { waitFor } from '../helpers/wait-for';
 
 const HIGH = { rate: LIMIT_BOUNDS.maxRate, poolRate: LIMIT_BOUNDS.maxRate };
@@ -29,14 +29,10 @@ async function scheduled(handle: WorkflowHandle<typeof cleanupWorkflow>): Promis
 
 describe('shared delete tasks', () => {
   let env: CleanupEnv;
-  beforeAll(async () => {
-    env = await startCleanupEnv({
-      emulator: { quotas: false },
-      activities: { deleteRates: HIGH, readRates: HIGH, retryBaseDelayMs: 20, retryMaxDelayMs: 200 },
-    });
+  useCleanupSuite((started) => (env = started), {
+    emulator: { quotas: false },
+    activities: { deleteRates: HIGH, readRates: HIGH, retryBaseDelayMs: 20, retryMaxDelayMs: 200 },
   });
-  beforeEach(() => env.resetEmulator());
-  afterAll(() => env?.close());
 
   it('items per task: one at Cognito’s quota, up to 25 far above it', () => {
     expect(itemsPerDeleteTask(15)).toBe(1);
@@ -205,15 +201,8 @@ describe('shared delete tasks', () => {
 
 describe('shared delete tasks and the pause update', () => {
   let env: CleanupEnv;
-  beforeAll(async () => {
-    // The worker's own budget is slow (4 deletes/s): items of a shared task wait in its limiter.
-    env = await startCleanupEnv({
-      emulator: { quotas: false },
-      activities: { deleteRates: { rate: 4, poolRate: 4 }, readRates: HIGH },
-    });
-  });
-  beforeEach(() => env.resetEmulator());
-  afterAll(() => env?.close());
+  // The worker's own budget is slow (4 deletes/s): items of a shared task wait in its limiter.
+  useCleanupSuite((started) => (env = started), { emulator: { quotas: false }, activities: { deleteRates: { rate: 4, poolRate: 4 }, readRates: HIGH } });
 
   it('an item that comes back to be retried while the run pauses waits for resume', async () => {
     const { userPools, items } = seedPools('RetryHeld', 1, 1);

@@ -7,18 +7,12 @@
  * emulator's stats; no wall-clock assertion.
  */
 import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { csvInput, readJsonLines, readManifestCsv, seedPools, startCleanupEnv, type CleanupEnv } from '../helpers/cleanup-env';
+import { describe, expect, it } from 'vitest';
+import { csvInput, readJsonLines, readManifestCsv, seedPools, useCleanupSuite, type CleanupEnv } from '../helpers/cleanup-env';
 
 describe('a throttled delete', () => {
   let env: CleanupEnv;
-  beforeAll(async () => {
-    env = await startCleanupEnv({ emulator: { quotas: false } });
-  });
-  afterAll(() => env?.close());
-  beforeEach(async () => {
-    await env.resetEmulator();
-  });
+  useCleanupSuite((started) => (env = started), { emulator: { quotas: false } });
 
   it("is tried again in the same attempt at the limiter's next turn, each throttled call audited", async () => {
     const { userPools, items } = seedPools('Inline', 1, 3);

@@ -7,7 +7,7 @@ import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { startEmulator, DEFAULT_TEST_CREDENTIALS, type EmulatorOptions, type RunningEmulator } from '../../emulator';
 import { closeActivityDeps, createActivities, createActivityDeps, deleteActivities, type ActivityConfig } from '../../activities';
 import type { LimiterKey } from '../../cognito/access';
@@ -46,9 +46,27 @@ export function useEmulatorCredentials(): void {
   delete process.env.AWS_PROFILE;
 }
 
-export async function startCleanupEnv(
-  options: { emulator?: EmulatorOptions; activities?: Partial<ActivityConfig> } = {},
-): Promise<CleanupEnv> {
+export interface CleanupEnvOptions {
+  emulator?: EmulatorOptions;
+  activities?: Partial<ActivityConfig>;
+}
+
+/**
+ * The usual setup of a describe block: a cleanup env started before its tests
+ * and closed after them, and the emulator emptied (quotas, policies and faults
+ * off) before each test. `started` is given the env once it exists.
+ */
+export function useCleanupSuite(started: (env: CleanupEnv) => void, options: CleanupEnvOptions = {}): void {
+  let env: CleanupEnv | undefined;
+  beforeAll(async () => {
+    env = await startCleanupEnv(options);
+    started(env);
+  });
+  afterAll(() => env?.close());
+  beforeEach(() => env!.resetEmulator());
+}
+
+export async function startCleanupEnv(options: CleanupEnvOptions = {}): Promise<CleanupEnv> {
   useEmulatorCredentials();
   const emulator = await startEmulator({ port: 0, ...options.emulator });
   const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'rs-cleanup-test-'));

@@ -5,9 +5,9 @@
  * without a process to spawn.
  */
 import path from 'node:path';
-import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { beforeEach } from 'vitest';
 import { DEFAULT_TEST_CREDENTIALS, type EmulatorConfigPatch } from '../../emulator';
-import { startCleanupEnv, type CleanupEnv } from '../helpers/cleanup-env';
+import { useCleanupSuite, type CleanupEnv } from '../helpers/cleanup-env';
 import { temporalAddress } from '../helpers/temporal';
 import { runCli } from '../../cli/main';
 import type { InputStream } from '../../cli/command-io';
@@ -36,21 +36,21 @@ export interface CliSuite {
 
 /**
  * The usual setup of a describe block that runs the CLI against the suite's
- * server: a cleanup env (emulator quotas off) started before its tests and
- * closed after them, and the emulator reset before each test, with no fault
- * left from the previous one and `config` applied. `started` is given the env
- * and the CLI's environment once they exist.
+ * server: useCleanupSuite's (emulator quotas off, emptied before each test),
+ * with `config` applied before each test. `started` is given the env and the
+ * CLI's environment once they exist.
  */
 export function useCliSuite(started: (suite: CliSuite) => void, config: EmulatorConfigPatch = {}): void {
   let env: CleanupEnv | undefined;
-  beforeAll(async () => {
-    env = await startCleanupEnv({ emulator: { quotas: false } });
-    started({ env, cliEnv: cliEnvironment(env) });
-  });
-  afterAll(() => env?.close());
+  useCleanupSuite(
+    (cleanupEnv) => {
+      env = cleanupEnv;
+      started({ env, cliEnv: cliEnvironment(env) });
+    },
+    { emulator: { quotas: false } },
+  );
   beforeEach(async () => {
-    await env!.emulator.control.reset();
-    await env!.emulator.control.setConfig({ faults: { failNext: [] }, ...config });
+    await env!.emulator.control.setConfig(config);
   });
 }
 
