@@ -709,6 +709,12 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
     if (auditUnavailable) pause(`the run's audit cannot be written (${auditUnavailable}); free space and resume`);
     requeued.push({ ...slot, delayMs: undefined });
   };
+  /** The item's delete task failed as a whole: held (a pause, an unwritable audit), or failed. */
+  const taskFailed = (slot: Slot, err: unknown) => {
+    if (isAuditUnavailable(err)) hold(slot, String((causeOf(err) as Error).message));
+    else if (isCancellation(err)) hold(slot, undefined);
+    else finishItem(slot, failedResult(slot.item, err, Date.now()));
+  };
   /** An item in a delete task of its own (its retries are Temporal's, each in the history). */
   const launch = (slot: Slot) => {
     inFlight += 1;
@@ -722,11 +728,7 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
       })
       .then(
         (result) => finishItem(slot, result),
-        (err) => {
-          if (isAuditUnavailable(err)) hold(slot, String((causeOf(err) as Error).message));
-          else if (isCancellation(err)) hold(slot, undefined);
-          else finishItem(slot, failedResult(slot.item, err, Date.now()));
-        },
+        (err) => taskFailed(slot, err),
       )
       .finally(() => {
         inFlight -= 1;
@@ -754,11 +756,7 @@ export async function cleanupWorkflow(input: CleanupInput): Promise<CleanupSumma
         (err) => {
           // Whatever the task got to is in its journal: each item's next try (or its failure) goes on from there.
           const earlier: EarlierAttempts = { attempts: 1, firstAttemptAt: launchedAt, intent: false, journal };
-          for (const slot of slots) {
-            if (isAuditUnavailable(err)) hold({ ...slot, earlier }, String((causeOf(err) as Error).message));
-            else if (isCancellation(err)) hold({ ...slot, earlier }, undefined);
-            else finishItem(slot, failedResult(slot.item, err, Date.now()));
-          }
+          for (const slot of slots) taskFailed({ ...slot, earlier }, err);
         },
       )
       .finally(() => {
